@@ -1,0 +1,14 @@
+"""The test suite: real PostgreSQL and Redis on 127.0.0.1 unless the environment says otherwise."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/payroll")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+# One queue per test run, so a stray worker from another run never takes our tasks.
+os.environ.setdefault("CELERY_QUEUE", f"payroll-test-{os.getpid()}")
+
+from config.settings.base import *  # noqa: E402, F403
+
+# Hashing a PIN or password at full strength costs ~100 ms; the suite does it hundreds of times.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+BUSINESS_CLOCK_ALLOWED = True
