@@ -1,0 +1,131 @@
+"""The records carried by each exchange file (see docs/formats.md).
+
+Plain slots dataclasses: a 100,000-row payroll file builds 100,000 rows, and slots keep that
+both small and fast. They are not frozen because frozen dataclasses pay an
+``object.__setattr__`` per field at construction, which the parse benchmark measures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+FORMAT_VERSION = "1"
+CURRENCY = "CNY"
+
+# ID types (证件类型): one-character code → the Chinese name the manual uses.
+ID_TYPES: dict[str, str] = {
+    "0": "居民身份证",
+    "1": "护照",
+    "2": "军官证",
+    "3": "港澳居民来往内地通行证",
+    "4": "台湾居民来往大陆通行证",
+    "5": "外国人永久居留身份证",
+    "9": "其他",
+}
+ID_TYPE_RESIDENT = "0"
+
+Operation = Literal["add", "delete"]
+
+
+@dataclass(slots=True)
+class PayrollHeader:
+    format_version: str
+    agreement_no: str
+    payer_unit_no: str  # 发薪单位号
+    batch_no: str
+    pay_date: date
+    currency: str
+    record_count: int
+    total_amount: Decimal
+    purpose: str  # 用途: 工资, 奖金, …
+
+
+@dataclass(slots=True)
+class PayrollRow:
+    seq: int
+    account: str
+    name: str
+    amount: Decimal
+    id_type: str  # one-character code, see ID_TYPES
+    id_number: str
+    remark: str
+
+
+@dataclass(slots=True)
+class PayrollFile:
+    header: PayrollHeader
+    rows: list[PayrollRow]
+
+
+@dataclass(slots=True)
+class EmployeeHeader:
+    format_version: str
+    agreement_no: str
+    payer_unit_no: str
+    operation: Operation
+    record_count: int
+
+
+@dataclass(slots=True)
+class EmployeeRow:
+    seq: int
+    id_type: str
+    id_number: str
+    name: str
+    account: str
+
+
+@dataclass(slots=True)
+class EmployeeFile:
+    header: EmployeeHeader
+    rows: list[EmployeeRow]
+
+
+@dataclass(slots=True)
+class ReturnHeader:
+    format_version: str
+    agreement_no: str
+    payer_unit_no: str
+    batch_no: str
+    pay_date: date
+    success_count: int
+    success_amount: Decimal
+    failure_count: int
+    failure_amount: Decimal
+    fee_charged: Decimal
+
+
+RESULT_PAID = "0000"
+
+
+@dataclass(slots=True)
+class ReturnRow:
+    seq: int
+    account: str
+    name: str
+    amount: Decimal
+    result_code: str  # "0000" paid, else an ISO 20022 reason code (AC01, AC04, AC06, AM04, NAME)
+    message: str
+
+
+@dataclass(slots=True)
+class ReturnFile:
+    header: ReturnHeader
+    rows: list[ReturnRow]
+
+
+@dataclass(slots=True)
+class AgreementPackage:
+    company_name: str
+    agreement_no: str
+    payer_unit_no: str
+    start_date: date
+    end_date: date
+    fee_per_payment: Decimal  # 元/笔
+    single_limit: Decimal  # 单笔发放限额
+    settlement_account: str
+    enterprise_cert_fingerprint: str  # SHA-256, lowercase hex
+    bank_cert_pem: bytes  # the bank's encryption certificate, PEM
