@@ -1,0 +1,173 @@
+"""payroll-client: the enterprise client (企业客户端), one subcommand per function of the manual.
+
+Parsing only: each subcommand is handled by one function in ``commands``, which calls one
+service. Refusals print in Chinese and English and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from payroll_client import commands
+from payroll_client.store import HOME_ENV
+from payroll_client.users import FUNCTIONS
+from payroll_exchange.errors import ExchangeError
+
+EPILOG = f"""\
+数据目录 data folder: --data-dir, or ${HOME_ENV}, or ~/.payroll-client
+自动化 automation: PAYROLL_CLIENT_USER / PAYROLL_CLIENT_PASSWORD (login), PAYROLL_CLIENT_NEW_PASSWORD,
+  PAYROLL_CLIENT_PIN (USBKEY), PAYROLL_CLIENT_REVIEWER / PAYROLL_CLIENT_REVIEWER_PASSWORD (换人复核).
+首次使用 first use: payroll-client login admin  (初始密码 admin, 须修改 / first password admin, must be changed)
+"""
+
+
+def _columns(parser: argparse.ArgumentParser, *, payroll: bool) -> None:
+    group = parser.add_argument_group("列号 columns (1-based; the manual's example is the default)")
+    group.add_argument("--id-type-col", type=int, default=1, help="证件类型读取列号 ID type column (1)")
+    group.add_argument("--id-number-col", type=int, default=2, help="证件读取列号 ID number column (2)")
+    group.add_argument("--name-col", type=int, default=3, help="客户读取列号 name column (3)")
+    group.add_argument("--account-col", type=int, default=4, help="客户账号读取列号 account column (4)")
+    if payroll:
+        group.add_argument("--amount-col", type=int, default=5, help="金额列号 amount column (5)")
+        group.add_argument("--remark-col", type=int, default=0, help="备注列号 remark column (0 = none)")
+    group.add_argument("--first-row", type=int, default=2, help="记录读取起始行号 first data row (2)")
+    group.add_argument("--count", type=int, default=None, help="记录总数 record count (checked when given)")
+
+
+def _agreement(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--agreement", help="协议编号 agreement number (asked when several are imported)")
+
+
+def parser_build() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="payroll-client", description="代发工资企业客户端 — enterprise payroll client (offline)",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", help=f"数据目录 data folder (default ${HOME_ENV} or ~/.payroll-client)")
+    parser.add_argument("--user", help="以此用户执行, 密码取自提示或 PAYROLL_CLIENT_PASSWORD "
+                                       "/ act as this user (password prompted or from the environment)")
+    sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+
+    p = sub.add_parser("install", help="证书导入 — trust the bank root certificate, register the USB key")
+    p.add_argument("--root", help="银行根证书文件 bank root certificate (PEM or DER)")
+    p.add_argument("--yes", action="store_true", help="已核对指纹 I compared the fingerprint with the bank's")
+    p.add_argument("--usbkey", help="USBKEY 证书文件 the USB key (PKCS#12); PIN prompted or PAYROLL_CLIENT_PIN")
+    p.set_defaults(handler=commands.cmd_install)
+
+    p = sub.add_parser("login", help="登录 / 重新登录 — log in or switch user")
+    p.add_argument("name", nargs="?", help="用户名 user name (four digits, or admin)")
+    p.set_defaults(handler=commands.cmd_login)
+    p = sub.add_parser("logout", help="退出 — log out")
+    p.set_defaults(handler=commands.cmd_logout)
+    p = sub.add_parser("passwd", help="修改密码 — change your password")
+    p.set_defaults(handler=commands.cmd_passwd)
+
+    p = sub.add_parser("users", help="用户管理 — add, disable, enable, reset users; tick their functions")
+    users = p.add_subparsers(dest="action", metavar="<action>", required=True)
+    functions_help = "功能 functions, comma separated: " + ", ".join(f"{zh}({c})" for c, zh in FUNCTIONS.items())
+    u = users.add_parser("list", help="列出用户 list users")
+    u.set_defaults(handler=commands.cmd_users_list)
+    u = users.add_parser("add", help="新增 add a user (password prompted or PAYROLL_CLIENT_NEW_PASSWORD)")
+    u.add_argument("name", help="四位数字 four digits")
+    u.add_argument("--functions", default="", help=functions_help)
+    u.set_defaults(handler=commands.cmd_users_add)
+    u = users.add_parser("grant", help="勾选功能 set the functions a user may use")
+    u.add_argument("name")
+    u.add_argument("--functions", required=True, help=functions_help)
+    u.set_defaults(handler=commands.cmd_users_grant)
+    for action, zh in (("disable", "停用"), ("enable", "启用")):
+        u = users.add_parser(action, help=f"{zh} {action} a user")
+        u.add_argument("name")
+        u.set_defaults(handler=commands.cmd_users_active, active=action == "enable")
+    u = users.add_parser("reset", help="重置密码 reset a password (the user must change it at login)")
+    u.add_argument("name")
+    u.set_defaults(handler=commands.cmd_users_reset)
+
+    p = sub.add_parser("log", help="查看日志 — read the action log (administrator)")
+    p.add_argument("--of", help="只看此用户 only this user")
+    p.add_argument("--limit", type=int, default=200)
+    p.set_defaults(handler=commands.cmd_log)
+
+    p = sub.add_parser("agreement-import", help="协议信息导入 — import a bank-signed agreement package")
+    p.add_argument("file", help="协议数据包 agreement package")
+    p.set_defaults(handler=commands.cmd_agreement_import)
+    p = sub.add_parser("agreement-query", help="协议查询 — show the agreement")
+    _agreement(p)
+    p.set_defaults(handler=commands.cmd_agreement_query)
+
+    p = sub.add_parser("employee-disk", help="员工盘片 — employee info file typed by hand")
+    disk = p.add_subparsers(dest="action", metavar="<action>", required=True)
+    d = disk.add_parser("add", help="添加 add a row to the draft")
+    _agreement(d)
+    d.add_argument("--name", required=True, help="客户 name")
+    d.add_argument("--account", required=True, help="客户帐号 account")
+    d.add_argument("--id-type", required=True, help="证件类型 ID type (code 0-5, 9 or Chinese name)")
+    d.add_argument("--id-number", required=True, help="证件 ID number")
+    d.set_defaults(handler=commands.cmd_disk_add)
+    d = disk.add_parser("remove", help="删除 remove rows from the draft (numbers from list)")
+    _agreement(d)
+    d.add_argument("row", nargs="+", type=int)
+    d.set_defaults(handler=commands.cmd_disk_remove)
+    d = disk.add_parser("list", help="列表 show the draft")
+    _agreement(d)
+    d.set_defaults(handler=commands.cmd_disk_list)
+    d = disk.add_parser("write", help="完成 sign, encrypt and write the file (PIN)")
+    _agreement(d)
+    d.add_argument("--operation", choices=["add", "delete"], default="add", help="新增 add / 删除 delete")
+    d.add_argument("--out", required=True, help="盘片保存路径 output folder")
+    d.set_defaults(handler=commands.cmd_disk_write)
+
+    p = sub.add_parser("employee-import", help="导入员工 — employee info file from a sheet (.xlsx .xls .csv)")
+    p.add_argument("sheet", help="员工文件 the sheet")
+    _agreement(p)
+    p.add_argument("--operation", choices=["add", "delete"], default="add", help="新增 add / 删除 delete")
+    p.add_argument("--out", required=True, help="员工信息盘片文件保存路径 output folder")
+    _columns(p, payroll=False)
+    p.set_defaults(handler=commands.cmd_employee_import)
+
+    p = sub.add_parser("encrypt", help="文件加密 — payroll file: check, 换人复核, sign, encrypt, checklist")
+    p.add_argument("sheet", help="工资数据文件 the payroll sheet (.xlsx .xls .csv)")
+    _agreement(p)
+    p.add_argument("--pay-date", required=True, help="发薪日期 pay date YYYY-MM-DD (today … today+15)")
+    p.add_argument("--batch", required=True, help="批次号 batch number")
+    p.add_argument("--purpose", default="工资", help="用途 purpose (工资)")
+    p.add_argument("--reviewer", help="复核人 reviewer (or PAYROLL_CLIENT_REVIEWER, or asked)")
+    p.add_argument("--out", required=True, help="保存路径 output folder")
+    _columns(p, payroll=True)
+    p.set_defaults(handler=commands.cmd_encrypt)
+
+    p = sub.add_parser("return", help="文件回盘 — decrypt a bank return file; write it and the return list")
+    p.add_argument("file", help="回盘文件 the return file from the kiosk")
+    p.add_argument("--out", required=True, help="保存路径 output folder")
+    p.set_defaults(handler=commands.cmd_return)
+
+    p = sub.add_parser("history", help="信息查询 — files made, with operator, reviewer, totals, digest")
+    p.add_argument("--agreement", help="协议编号 only this agreement")
+    p.set_defaults(handler=commands.cmd_history)
+
+    p = sub.add_parser("account-opening", help="批量开户 — batch account opening (尚未提供 not yet offered)")
+    p.set_defaults(handler=commands.cmd_account_opening)
+    return parser
+
+
+def error_print(exc: ExchangeError) -> None:
+    print(f"错误 error [{exc.code}]: {exc.zh}", file=sys.stderr)
+    print(f"  {exc.en}", file=sys.stderr)
+    for e in exc.errors:
+        print(f"  - {e.zh}  | {e.en}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser_build().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except ExchangeError as exc:
+        error_print(exc)
+        return 2
+    except KeyboardInterrupt:
+        print("\n已取消 cancelled; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

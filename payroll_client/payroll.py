@@ -1,0 +1,187 @@
+"""文件加密: a payroll sheet becomes a signed, encrypted payroll file and its checklist.
+
+Order of the manual: read and check every row (all errors at once, nothing written), the
+operator's totals go to a second, different user who confirms with their own password (换人复核),
+the USB key signs, the file is encrypted for the bank, and the checklist is printed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from payroll_client.checklist import Checklist, checklist_pdf, checklist_text, money_text
+from payroll_client.outputs import name_part, outputs_write
+from payroll_client.progress import Progress
+from payroll_client.store import file_made_record, log_write, now_text, store_transaction
+from payroll_client.users import User, user_authenticate
+from payroll_exchange import checks, envelope, formats, pki, report, sheets
+from payroll_exchange.errors import ExchangeError, RowError
+from payroll_exchange.messages import row_error
+from payroll_exchange.records import CURRENCY, FORMAT_VERSION, AgreementPackage, PayrollFile, PayrollHeader
+
+STEPS = ["读取 reading", "校验 checking", "复核 review", "签名加密 signing", "写文件 writing"]
+
+
+@dataclass(frozen=True, slots=True)
+class PayrollRequest:
+    data: bytes
+    filename: str
+    columns: sheets.ColumnMap
+    agreement: AgreementPackage
+    pay_date: date
+    batch_no: str
+    purpose: str
+    today: date
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    plain: bytes
+    sealed: bytes
+    digest: str
+
+
+def term_check(*, agreement: AgreementPackage, pay_date: date, today: date) -> list[RowError]:
+    """The bank refuses a file outside the agreement's term; say so before the trip to the bank."""
+    if agreement.start_date <= pay_date <= agreement.end_date and today <= agreement.end_date:
+        return []
+    return [row_error(
+        "agreement_term", None, "pay_date",
+        f"发薪日期 {pay_date} 不在协议期限 {agreement.start_date} ~ {agreement.end_date} 内, 请联系银行续签协议",
+        f"pay date {pay_date} is outside the agreement term {agreement.start_date} to {agreement.end_date}; "
+        "ask the bank to renew the agreement",
+    )]
+
+
+def payroll_prepare(*, request: PayrollRequest, progress: Progress | None = None) -> PayrollFile:
+    """Read the sheet and check every row; raise with every problem found, or return the file."""
+    r = request
+    rows, errors = sheets.payroll_rows_from_sheet(data=r.data, filename=r.filename, columns=r.columns)
+    if progress:
+        progress.step(name=STEPS[1])
+    total = sum((row.amount for row in rows if row.amount.is_finite()), Decimal("0.00"))
+    header = PayrollHeader(
+        format_version=FORMAT_VERSION, agreement_no=r.agreement.agreement_no,
+        payer_unit_no=r.agreement.payer_unit_no, batch_no=r.batch_no, pay_date=r.pay_date,
+        currency=CURRENCY, record_count=len(rows), total_amount=total, purpose=r.purpose,
+    )
+    payroll = PayrollFile(header=header, rows=rows)
+    errors = [*errors, *checks.payroll_check(payroll=payroll, today=r.today, single_limit=r.agreement.single_limit)]
+    errors += term_check(agreement=r.agreement, pay_date=r.pay_date, today=r.today)
+    if errors:
+        raise ExchangeError("payroll_invalid", f"工资文件有 {len(errors)} 处错误, 未写入任何文件",
+                            f"the payroll sheet has {len(errors)} problem(s); nothing was written", errors=errors)
+    return payroll
+
+
+def signer_check(*, identity: pki.Identity, agreement: AgreementPackage) -> None:
+    if identity.fingerprint != agreement.enterprise_cert_fingerprint:
+        raise ExchangeError(
+            "usbkey_agreement", "该 USBKEY 的证书不是此协议绑定的企业证书, 银行将拒收; 请插入正确的 USBKEY",
+            "this USB key's certificate is not the one bound to the agreement; the bank would refuse the "
+            "file. Use the right USB key",
+        )
+
+
+def payroll_seal(*, payroll: PayrollFile, identity: pki.Identity, agreement: AgreementPackage) -> Sealed:
+    signer_check(identity=identity, agreement=agreement)
+    plain = formats.payroll_dump(payroll)
+    sealed = envelope.envelope_seal(payload=plain, kind="payroll", signer=identity,
+                                    recipient_cert=pki.cert_load_pem(agreement.bank_cert_pem))
+    return Sealed(plain=plain, sealed=sealed, digest=formats.file_digest(plain))
+
+
+def reviewer_verify(*, conn: sqlite3.Connection, operator: User, name: str, password: str) -> User:
+    """换人复核: another active user holding 文件加密, proven by their own password."""
+    if name == operator.name:
+        log_write(conn=conn, user_name=operator.name, action="review", outcome="refused", detail="self review")
+        raise ExchangeError("review_self", "复核人不能是制作人本人, 请换另一位有“文件加密”权限的用户复核",
+                            "the reviewer must be a different user holding the payroll encryption right")
+    reviewer = user_authenticate(conn=conn, name=name, password=password)
+    if reviewer.must_change or not reviewer.may("encrypt"):
+        log_write(conn=conn, user_name=name, action="review", outcome="refused", detail="no permission")
+        raise ExchangeError("review_permission", f"用户 {name} 没有“文件加密”权限, 不能复核",
+                            f"user {name} does not hold the payroll encryption right and cannot review")
+    log_write(conn=conn, user_name=name, action="review", outcome="ok", detail=f"operator {operator.name}")
+    return reviewer
+
+
+def payroll_summary(*, payroll: PayrollFile, agreement: AgreementPackage) -> list[tuple[str, str]]:
+    h = payroll.header
+    fee = report.expected_fee(fee_per_payment=agreement.fee_per_payment, count=h.record_count)
+    return [
+        ("企业名称 Company", agreement.company_name),
+        ("协议编号 Agreement", h.agreement_no),
+        ("批次号 Batch", h.batch_no),
+        ("发薪日期 Pay date", h.pay_date.isoformat()),
+        ("用途 Purpose", h.purpose),
+        ("总笔数 Count", str(h.record_count)),
+        ("总金额 Total (元)", money_text(h.total_amount)),
+        ("预计手续费 Expected fee (元)", money_text(fee)),
+    ]
+
+
+def payroll_outputs(*, payroll: PayrollFile, sealed: Sealed, agreement: AgreementPackage, operator: str,
+                    reviewer: str) -> tuple[dict[str, bytes], Checklist]:
+    h = payroll.header
+    stem = f"PAY_{name_part(h.agreement_no)}_{name_part(h.batch_no)}_{h.pay_date:%Y%m%d}"
+    checklist = Checklist(
+        company_name=agreement.company_name, agreement_no=h.agreement_no, payer_unit_no=h.payer_unit_no,
+        batch_no=h.batch_no, pay_date=h.pay_date, purpose=h.purpose, record_count=h.record_count,
+        total_amount=h.total_amount, fee_per_payment=agreement.fee_per_payment,
+        expected_fee=report.expected_fee(fee_per_payment=agreement.fee_per_payment, count=h.record_count),
+        digest=sealed.digest, file_name=f"{stem}.p7m", operator=operator, reviewer=reviewer, made_at=now_text(),
+    )
+    files = {
+        f"{stem}.p7m": sealed.sealed,
+        f"{stem}_核对清单.pdf": checklist_pdf(checklist=checklist),
+        f"{stem}_核对清单.txt": checklist_text(checklist=checklist).encode("utf-8"),
+    }
+    return files, checklist
+
+
+def payroll_make(
+    *,
+    conn: sqlite3.Connection,
+    operator: User,
+    request: PayrollRequest,
+    out_dir: Path,
+    review: Callable[[PayrollFile], tuple[str, str]],
+    usbkey: Callable[[], pki.Identity],
+) -> tuple[list[Path], Checklist]:
+    """The whole 文件加密 job. ``review`` shows the totals and returns the reviewer's name and
+    password; ``usbkey`` asks the PIN and opens the key. Any refusal writes nothing."""
+    with Progress(steps=STEPS) as progress:
+        progress.step(name=STEPS[0])
+        try:
+            payroll = payroll_prepare(request=request, progress=progress)
+        except ExchangeError as exc:
+            log_write(conn=conn, user_name=operator.name, action="encrypt", outcome="refused",
+                      detail=f"{exc.code} {len(exc.errors)} errors")
+            raise
+        progress.step(name=STEPS[2])
+        with progress.paused():
+            name, password = review(payroll)
+            reviewer = reviewer_verify(conn=conn, operator=operator, name=name, password=password)
+            identity = usbkey()
+        progress.step(name=STEPS[3])
+        sealed = payroll_seal(payroll=payroll, identity=identity, agreement=request.agreement)
+        progress.step(name=STEPS[4])
+        files, checklist = payroll_outputs(payroll=payroll, sealed=sealed, agreement=request.agreement,
+                                           operator=operator.name, reviewer=reviewer.name)
+        paths = outputs_write(out_dir=out_dir, files=files)
+    h = payroll.header
+    with store_transaction(conn=conn):
+        file_made_record(conn=conn, kind="payroll", agreement_no=h.agreement_no, batch_no=h.batch_no,
+                         pay_date=h.pay_date.isoformat(), record_count=h.record_count,
+                         total_amount=f"{h.total_amount:.2f}", digest=sealed.digest, operator=operator.name,
+                         reviewer=reviewer.name, path=str(paths[0]))
+        log_write(conn=conn, user_name=operator.name, action="encrypt", outcome="ok",
+                  detail=f"agreement {h.agreement_no} batch {h.batch_no} count {h.record_count} "
+                         f"total {h.total_amount:.2f} digest {sealed.digest} reviewer {reviewer.name}")
+    return paths, checklist
