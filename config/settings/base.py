@@ -46,6 +46,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "apps.core",
+    "apps.workdays",
+    "apps.agreements",
+    "apps.cards",
+    "apps.employees",
+    "apps.payroll",
+    "apps.ledger",
+    "apps.returns",
+    "apps.kiosk",
 ]
 
 MIDDLEWARE = [

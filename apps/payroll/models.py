@@ -1,0 +1,126 @@
+"""Payroll batches (代发工资文件) and their stored rows. The state table is DOMAIN.md's, as written."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from apps.agreements.models import Agreement, Company
+from apps.cards.models import ServiceCard
+
+
+class BatchStatus(models.TextChoices):
+    VALIDATING = "validating", _("入库中（预校验）")
+    INVALID = "invalid", _("校验失败")
+    AWAITING_CONFIRMATION = "awaiting_confirmation", _("待确认入库")
+    REVOKED = "revoked", _("已撤消")
+    STORING = "storing", _("入库中")
+    STORED = "stored", _("成功")
+    HELD = "held", _("已暂停")
+    REJECTED = "rejected", _("已拒绝")
+    PAID = "paid", _("已发放")
+    FAILED = "failed", _("发放失败")
+    RETURNED = "returned", _("已回盘")
+
+
+# A batch number, a file digest and a file id are taken once per agreement by every batch except
+# those that freed them (DOMAIN.md "Rules": an invalid or revoked batch frees them).
+FREEING_STATUSES = [BatchStatus.INVALID, BatchStatus.REVOKED]
+
+
+class PayrollBatch(models.Model):
+    company = models.ForeignKey(Company, verbose_name=_("企业"), on_delete=models.PROTECT, related_name="batches")
+    agreement = models.ForeignKey(Agreement, verbose_name=_("协议"), on_delete=models.PROTECT, related_name="batches")
+    card = models.ForeignKey(ServiceCard, verbose_name=_("服务卡"), on_delete=models.PROTECT, related_name="batches")
+    status = models.CharField(_("状态"), max_length=24, choices=BatchStatus.choices, default=BatchStatus.VALIDATING)
+    uploaded_at = models.DateTimeField(_("上传时间"))
+    upload_date = models.DateField(_("上传日期"))
+    original_name = models.CharField(_("文件名"), max_length=255)
+    stored_name = models.CharField(max_length=64, unique=True)
+    size = models.PositiveBigIntegerField(_("文件大小"))
+
+    # Known once the envelope is opened.
+    file_id = models.CharField(_("文件标识"), max_length=64, null=True, blank=True)
+    digest = models.CharField(_("文件摘要"), max_length=64, null=True, blank=True)
+    batch_no = models.CharField(_("批次号"), max_length=32, null=True, blank=True)
+    pay_date = models.DateField(_("发薪日期"), null=True, blank=True)
+    purpose = models.CharField(_("用途"), max_length=40, blank=True)
+    record_count = models.PositiveIntegerField(_("笔数"), default=0)
+    total_amount = models.DecimalField(_("总金额"), max_digits=16, decimal_places=2, default=0)
+    expected_fee = models.DecimalField(_("预计手续费"), max_digits=14, decimal_places=2, default=0)
+
+    # Pre-validation progress and findings.
+    rows_total = models.PositiveIntegerField(_("总行数"), default=0)
+    rows_done = models.PositiveIntegerField(_("已处理行数"), default=0)
+    error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    errors = models.JSONField(_("错误明细"), default=list, blank=True)
+    refusal_code = models.CharField(max_length=64, blank=True)
+    new_employee_count = models.PositiveIntegerField(_("新增员工数"), default=0)
+    new_employees = models.JSONField(_("新增员工"), default=list, blank=True)
+
+    # Back office and pay day.
+    held_by = models.CharField(_("暂停人"), max_length=150, blank=True)
+    rejected_reason = models.CharField(_("拒绝原因"), max_length=300, blank=True)
+    failure_reason = models.CharField(_("失败原因"), max_length=300, blank=True)
+    success_count = models.PositiveIntegerField(_("成功笔数"), default=0)
+    success_amount = models.DecimalField(_("成功金额"), max_digits=16, decimal_places=2, default=0)
+    failure_count = models.PositiveIntegerField(_("失败笔数"), default=0)
+    failure_amount = models.DecimalField(_("失败金额"), max_digits=16, decimal_places=2, default=0)
+    fee_charged = models.DecimalField(_("实收手续费"), max_digits=14, decimal_places=2, default=0)
+    paid_at = models.DateTimeField(_("发放时间"), null=True, blank=True)
+
+    # Technical: the database clock, so a pinned business clock never freezes the sweeper.
+    status_changed_at = models.DateTimeField(auto_now=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("代发工资批次")
+        verbose_name_plural = _("代发工资批次")
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [
+            # The kiosk's 查询代发工资 lists a company's batches by upload date.
+            models.Index(fields=["company", "upload_date"], name="batch_company_date"),
+            # The pay-day job and the sweeper look for batches by status and date.
+            models.Index(fields=["status", "pay_date"], name="batch_status_paydate"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "batch_no"], condition=~models.Q(status__in=FREEING_STATUSES),
+                name="batch_no_once_per_agreement",
+            ),
+            models.UniqueConstraint(
+                fields=["agreement", "digest"], condition=~models.Q(status__in=FREEING_STATUSES),
+                name="batch_digest_once_per_agreement",
+            ),
+            models.UniqueConstraint(
+                fields=["file_id"], condition=~models.Q(status__in=FREEING_STATUSES), name="batch_file_id_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_no or self.original_name} ({self.get_status_display()})"
+
+
+class PayrollRow(models.Model):
+    """A stored payment. Written in bulk (COPY) by the storing task; never edited by hand."""
+
+    batch = models.ForeignKey(PayrollBatch, on_delete=models.PROTECT, related_name="rows")
+    seq = models.PositiveIntegerField(_("序号"))
+    account = models.CharField(_("账号"), max_length=20)
+    name = models.CharField(_("户名"), max_length=100)
+    amount = models.DecimalField(_("金额"), max_digits=14, decimal_places=2)
+    id_type = models.CharField(_("证件类型"), max_length=1)
+    id_number = models.CharField(_("证件号码"), max_length=40)
+    remark = models.CharField(_("备注"), max_length=100, blank=True)
+    result_code = models.CharField(_("结果码"), max_length=8, blank=True)
+    result_message = models.CharField(_("结果说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("代发明细")
+        verbose_name_plural = _("代发明细")
+        ordering = ["batch", "seq"]
+        constraints = [
+            # A rerun of the storing task cannot store a row twice.
+            models.UniqueConstraint(fields=["batch", "seq"], name="payroll_row_once"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payroll_row_amount_positive"),
+        ]
