@@ -1,0 +1,119 @@
+"""Parse + check benchmark for the payroll file (not a test: timings vary by machine).
+
+Run: .venv/bin/python benchmarks/bench_parse.py [rows]
+
+It builds a realistic payroll file (UnionPay accounts that pass Luhn, resident IDs with valid
+check characters, Chinese names), then times, in the same run:
+- the baseline: a plain ``csv`` read of the same bytes (delimiter ``|``), no checks at all;
+- payroll_load and payroll_check;
+- payroll_rows_from_sheet on the same rows as a CSV and as an .xlsx.
+The aim (issue 3) is 100,000 rows loaded and checked in 1.0 s or less.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import sys
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from openpyxl import Workbook  # noqa: E402 - after the sys.path line so the script runs from anywhere
+
+from payroll_exchange.checks import resident_id_check_char  # noqa: E402
+from payroll_exchange.formats import payroll_dump, payroll_load  # noqa: E402
+from payroll_exchange.records import PayrollFile, PayrollHeader, PayrollRow  # noqa: E402
+from payroll_exchange.sheets import ColumnMap, payroll_rows_from_sheet  # noqa: E402
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国建华志强海燕文亮晓明红梅"
+REGIONS = ("110105", "310115", "440305", "320102", "510107", "110107", "632000", "420103")
+TODAY = date(2026, 3, 2)
+
+
+def luhn_complete(body: str) -> str:
+    """Append the Luhn check digit to ``body``."""
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:  # these positions are doubled once the check digit is appended
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return body + str((10 - total % 10) % 10)
+
+
+def payroll_make(count: int, rng: random.Random) -> PayrollFile:
+    rows = []
+    for seq in range(1, count + 1):
+        account = luhn_complete("6222" + "".join(rng.choice("0123456789") for _ in range(14)))
+        born = date(1960, 1, 1) + timedelta(days=rng.randrange(16000))
+        first17 = f"{rng.choice(REGIONS)}{born:%Y%m%d}{rng.randrange(1000):03d}"
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randrange(1, 3)))
+        amount = Decimal(rng.randrange(200000, 3000000)) / 100
+        rows.append(PayrollRow(seq, account, name, amount, "0", first17 + resident_id_check_char(first17),
+                               "三月工资" if seq % 10 else ""))
+    total = sum((r.amount for r in rows), Decimal(0))
+    header = PayrollHeader("1", "AG20260001", "310001234", "B202603001", TODAY + timedelta(days=3), "CNY",
+                           count, total, "工资")
+    return PayrollFile(header, rows)
+
+
+def timed(label: str, count: int, func, baseline: float | None = None):  # noqa: ANN001, ANN201
+    start = time.perf_counter()
+    result = func()
+    elapsed = time.perf_counter() - start
+    ratio = f"  ({elapsed / baseline:5.1f}× the csv baseline)" if baseline else ""
+    print(f"{label:<44} {elapsed:7.3f} s  {count / elapsed:>12,.0f} rows/s{ratio}")
+    return result, elapsed
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    rng = random.Random(20260302)
+    payroll = payroll_make(count, rng)
+    data = payroll_dump(payroll)
+    print(f"{count:,} rows, payroll file {len(data) / 1e6:.1f} MB")
+
+    _, baseline = timed("baseline: csv.reader, delimiter |", count,
+                        lambda: list(csv.reader(io.StringIO(data.decode("utf-8")), delimiter="|")))
+    (loaded, load_errors), t_load = timed("payroll_load", count, lambda: payroll_load(data), baseline)
+    from payroll_exchange.checks import payroll_check
+
+    check_errors, t_check = timed("payroll_check", count, lambda: payroll_check(
+        payroll=loaded, today=TODAY, single_limit=Decimal("50000")), baseline)
+    assert not load_errors and not check_errors, (load_errors[:3], check_errors[:3])
+    total = t_load + t_check
+    print(f"{'payroll_load + payroll_check':<44} {total:7.3f} s  {count / total:>12,.0f} rows/s"
+          f"  ({total / baseline:5.1f}× the csv baseline; aim ≤ 1.0 s per 100k rows)")
+
+    columns = ColumnMap(name=3, account=4, id_type=1, id_number=2, amount=5, remark=6, first_row=2)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["证件类型", "证件号码", "姓名", "账号", "金额", "备注"])
+    for r in payroll.rows:
+        writer.writerow(["居民身份证", r.id_number, r.name, r.account, str(r.amount), r.remark])
+    csv_bytes = buffer.getvalue().encode("gb18030")
+    timed("payroll_rows_from_sheet, GB18030 CSV", count,
+          lambda: payroll_rows_from_sheet(data=csv_bytes, filename="工资.csv", columns=columns), baseline)
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(["证件类型", "证件号码", "姓名", "账号", "金额", "备注"])
+    for r in payroll.rows:
+        sheet.append(["0", r.id_number, r.name, r.account, float(r.amount), r.remark])
+    xlsx = io.BytesIO()
+    workbook.save(xlsx)
+    xlsx_bytes = xlsx.getvalue()
+    (rows, errors), _ = timed("payroll_rows_from_sheet, .xlsx", count,
+                              lambda: payroll_rows_from_sheet(data=xlsx_bytes, filename="工资.xlsx",
+                                                              columns=columns), baseline)
+    assert len(rows) == count and not errors, errors[:3]
+
+
+if __name__ == "__main__":
+    main()
