@@ -165,7 +165,8 @@ def pdf_render(*, title: str, lines: list[tuple[str, str]], footer: list[str], s
 
     font = font_register()
     buffer = BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    # initialFontName: otherwise an unused, unembedded Helvetica is listed in every PDF.
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1, initialFontName=font)
     pdf.setTitle(title)
     width, height = A4
     left, y = 50.0, height - 60
