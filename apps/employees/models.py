@@ -37,7 +37,9 @@ class Employee(models.Model):
         constraints = [
             # Registry match looks up (company, account) among current employees.
             models.UniqueConstraint(
-                fields=["company", "account"], condition=models.Q(removed_at__isnull=True), name="employee_current_account"
+                fields=["company", "account"],
+                condition=models.Q(removed_at__isnull=True),
+                name="employee_current_account",
             ),
         ]
 
@@ -60,7 +62,9 @@ class EmployeeFile(models.Model):
         ADD = "add", _("新增")
         DELETE = "delete", _("删除")
 
-    company = models.ForeignKey(Company, verbose_name=_("企业"), on_delete=models.PROTECT, related_name="employee_files")
+    company = models.ForeignKey(
+        Company, verbose_name=_("企业"), on_delete=models.PROTECT, related_name="employee_files"
+    )
     agreement = models.ForeignKey(Agreement, verbose_name=_("协议"), on_delete=models.PROTECT, null=True, blank=True)
     card = models.ForeignKey(ServiceCard, verbose_name=_("服务卡"), on_delete=models.PROTECT)
     status = models.CharField(_("状态"), max_length=24, choices=Status.choices, default=Status.VALIDATING)
@@ -70,7 +74,8 @@ class EmployeeFile(models.Model):
     stored_name = models.CharField(max_length=64, unique=True)
     size = models.PositiveBigIntegerField(_("大小"))
     operation = models.CharField(_("操作"), max_length=8, choices=Operation.choices, blank=True)
-    file_id = models.CharField(_("文件标识"), max_length=64, null=True, blank=True)
+    # NULL until the envelope is opened, so files still being opened don't collide on "".
+    file_id = models.CharField(_("文件标识"), max_length=64, null=True, blank=True)  # noqa: DJ001
     digest = models.CharField(_("文件摘要"), max_length=64, blank=True)
     record_count = models.PositiveIntegerField(_("笔数"), default=0)
     error_count = models.PositiveIntegerField(_("错误数"), default=0)
@@ -87,7 +92,9 @@ class EmployeeFile(models.Model):
         constraints = [
             # A signed file is taken once; a refused or cancelled one may be brought again.
             models.UniqueConstraint(
-                fields=["file_id"], condition=~models.Q(status__in=["invalid", "cancelled"]), name="employee_file_id_once"
+                fields=["file_id"],
+                condition=~models.Q(status__in=["invalid", "cancelled"]),
+                name="employee_file_id_once",
             ),
         ]
 
@@ -108,3 +115,6 @@ class EmployeeFileRow(models.Model):
         verbose_name_plural = _("员工信息文件明细")
         ordering = ["file", "seq"]
         constraints = [models.UniqueConstraint(fields=["file", "seq"], name="employee_file_row_once")]
+
+    def __str__(self) -> str:
+        return f"{self.file_id}#{self.seq} {self.name}"

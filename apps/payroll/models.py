@@ -39,10 +39,11 @@ class PayrollBatch(models.Model):
     stored_name = models.CharField(max_length=64, unique=True)
     size = models.PositiveBigIntegerField(_("文件大小"))
 
-    # Known once the envelope is opened.
-    file_id = models.CharField(_("文件标识"), max_length=64, null=True, blank=True)
-    digest = models.CharField(_("文件摘要"), max_length=64, null=True, blank=True)
-    batch_no = models.CharField(_("批次号"), max_length=32, null=True, blank=True)
+    # Known once the envelope is opened. NULL until then, not "": the unique constraints below
+    # must not see every batch still being opened as the same empty value.
+    file_id = models.CharField(_("文件标识"), max_length=64, null=True, blank=True)  # noqa: DJ001
+    digest = models.CharField(_("文件摘要"), max_length=64, null=True, blank=True)  # noqa: DJ001
+    batch_no = models.CharField(_("批次号"), max_length=32, null=True, blank=True)  # noqa: DJ001
     pay_date = models.DateField(_("发薪日期"), null=True, blank=True)
     purpose = models.CharField(_("用途"), max_length=40, blank=True)
     record_count = models.PositiveIntegerField(_("笔数"), default=0)
@@ -124,3 +125,6 @@ class PayrollRow(models.Model):
             models.UniqueConstraint(fields=["batch", "seq"], name="payroll_row_once"),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payroll_row_amount_positive"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}#{self.seq} {self.name} {self.amount}"

@@ -130,6 +130,9 @@ WHITENOISE_USE_FINDERS = True
 # Uploaded files live outside the web root under generated names and are never served directly.
 PRIVATE_FILES_DIR = Path(env.str("PRIVATE_FILES_DIR", default=str(VAR_DIR / "private")))
 UPLOAD_MAX_BYTES = env_typed("UPLOAD_MAX_BYTES", int, default=50 * 1024 * 1024)
+# The bank's private keys are stored encrypted under PRIVATE_FILES_DIR with this passphrase;
+# the embedded default derives one from SECRET_KEY, production requires its own.
+BANK_KEY_PASSPHRASE = env.str("BANK_KEY_PASSPHRASE", default="")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_TEMP_DIR = None
@@ -148,13 +151,15 @@ CELERY_BROKER_URL = env_url(
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Broadcasts (worker control, beat) would otherwise land in ./control of the cwd.
+        "control_folder": str(_broker_dir / "control"),
     }
 else:
     # A task is redelivered if not acknowledged within the visibility timeout; it must exceed

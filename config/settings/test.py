@@ -1,11 +1,15 @@
 """The test suite: real PostgreSQL and Redis on 127.0.0.1 unless the environment says otherwise."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/payroll")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 # One queue per test run, so a stray worker from another run never takes our tasks.
 os.environ.setdefault("CELERY_QUEUE", f"payroll-test-{os.getpid()}")
+# Uploads, reports and bank keys of one test run live in a directory of their own; worker
+# processes started by the tests inherit it through the environment.
+os.environ.setdefault("PRIVATE_FILES_DIR", tempfile.mkdtemp(prefix="payroll-private-"))
 
 from config.settings.base import *  # noqa: E402, F403
 

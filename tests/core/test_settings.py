@@ -26,6 +26,7 @@ def production_env(tmp_path) -> dict[str, str]:
         ALLOWED_HOSTS="kiosk.bank.example",
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
         CELERY_BROKER_URL="redis://127.0.0.1:6379/15",
+        BANK_KEY_PASSPHRASE=secrets.token_urlsafe(32),
         PAYROLL_VAR_DIR=str(tmp_path),
     )
     return env
@@ -37,7 +38,9 @@ def test_check_deploy_reports_nothing_and_silences_nothing(production_env):
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "BANK_KEY_PASSPHRASE"]
+)
 def test_production_has_no_default_for_secrets_and_addresses(production_env, missing):
     del production_env[missing]
     result = _manage("check", env=production_env)

@@ -41,9 +41,14 @@ def test_task_enqueued_on_commit_is_run_by_a_real_worker(live_worker):
 
 def test_rolled_back_transaction_enqueues_nothing(live_worker):
     before = WorkerProbe.objects.count()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        worker_probe_request()
-        raise RuntimeError("the request failed after the probe was written")
+
+    def request_then_fail() -> None:
+        with transaction.atomic():
+            worker_probe_request()
+            raise RuntimeError("the request failed after the probe was written")
+
+    with pytest.raises(RuntimeError):
+        request_then_fail()
     assert WorkerProbe.objects.count() == before
     assert _queued_messages() == 0
 

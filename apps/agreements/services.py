@@ -1,0 +1,228 @@
+"""The bank's keys, the certificates it issues, companies and their agreements."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from django.conf import settings
+from django.db import transaction
+from stdnum.cn import uscc as uscc_number
+
+from apps.agreements.models import Agreement, Certificate, Company
+from apps.core.services import audit_record
+from payroll_exchange import pki
+from payroll_exchange.envelope import signed_seal
+from payroll_exchange.errors import ExchangeError
+from payroll_exchange.formats import agreement_dump
+from payroll_exchange.records import AgreementPackage
+
+ROOT_NAME = "Payroll Bank Root CA"
+BANK_NAME = "Payroll Bank"
+
+_cache_lock = threading.Lock()
+_identity_cache: dict[tuple[str, float], pki.Identity] = {}
+
+
+def _keys_dir() -> Path:
+    return Path(settings.PRIVATE_FILES_DIR) / "bank-keys"
+
+
+def _passphrase() -> bytes:
+    configured = getattr(settings, "BANK_KEY_PASSPHRASE", "")
+    if configured:
+        return configured.encode()
+    # The embedded default and tests derive it from SECRET_KEY; production requires its own.
+    return hmac.new(settings.SECRET_KEY.encode(), b"bank-key-passphrase", hashlib.sha256).hexdigest().encode()
+
+
+def _key_write(path: Path, key) -> None:
+    data = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(_passphrase()),
+    )
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    tmp.chmod(0o600)
+    tmp.replace(path)
+
+
+def _identity_load(name: str) -> pki.Identity:
+    key_path = _keys_dir() / f"{name}.key.pem"
+    cert_path = _keys_dir() / f"{name}.cert.pem"
+    if not key_path.exists():
+        raise ExchangeError(
+            "bank_keys_missing",
+            "银行密钥尚未生成，请运行 manage.py bank_keys_create。",
+            "The bank's keys do not exist yet: run manage.py bank_keys_create.",
+        )
+    # Decrypting a PKCS#8 key costs a key derivation; every file opened would pay it again.
+    cache_key = (str(key_path), key_path.stat().st_mtime)
+    with _cache_lock:
+        cached = _identity_cache.get(cache_key)
+        if cached is not None:
+            return cached
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=_passphrase())
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    chain = [] if name == "root" else [x509.load_pem_x509_certificate((_keys_dir() / "root.cert.pem").read_bytes())]
+    identity = pki.Identity(key=key, cert=cert, chain=chain)
+    with _cache_lock:
+        _identity_cache[cache_key] = identity
+    return identity
+
+
+def _certificate_record(*, identity: pki.Identity, role: str, company: Company | None) -> Certificate:
+    cert = identity.cert
+    return Certificate.objects.create(
+        role=role,
+        company=company,
+        serial=format(cert.serial_number, "x"),
+        fingerprint=pki.cert_fingerprint(cert),
+        subject=cert.subject.rfc4514_string()[:300],
+        pem=pki.cert_pem(cert).decode("ascii"),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+    )
+
+
+def bank_keys_create(*, now: datetime) -> bool:
+    """Create the bank root and the bank's signing/encryption identity once. True if created."""
+    directory = _keys_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    created = False
+    if not (directory / "root.key.pem").exists():
+        root = pki.root_create(common_name=ROOT_NAME, now=now)
+        bank = pki.cert_issue(issuer=root, common_name=BANK_NAME, organization=BANK_NAME, role="bank", now=now,
+                              days=3650)
+        for name, identity in (("root", root), ("bank", bank)):
+            (directory / f"{name}.cert.pem").write_bytes(pki.cert_pem(identity.cert))
+            _key_write(directory / f"{name}.key.pem", identity.key)
+        created = True
+    bank = bank_identity()
+    if not Certificate.objects.filter(fingerprint=pki.cert_fingerprint(bank.cert)).exists():
+        _certificate_record(identity=bank, role=Certificate.Role.BANK, company=None)
+    return created
+
+
+def bank_identity() -> pki.Identity:
+    return _identity_load("bank")
+
+
+def bank_root() -> pki.Identity:
+    return _identity_load("root")
+
+
+def bank_root_cert() -> x509.Certificate:
+    return bank_root().cert
+
+
+def trust_store(*, now: datetime) -> pki.TrustStore:
+    """The explicitly trusted root and a fresh CRL made from the revoked certificate records."""
+    root = bank_root()
+    revoked = [
+        (int(serial, 16), revoked_at)
+        for serial, revoked_at in Certificate.objects.filter(revoked_at__isnull=False).values_list(
+            "serial", "revoked_at"
+        )
+    ]
+    crl = pki.crl_make(issuer=root, revoked=revoked, now=now)
+    return pki.TrustStore(roots=[root.cert], crls=[crl], require_crl=True)
+
+
+def company_create(*, name: str, uscc: str) -> Company:
+    try:
+        code = uscc_number.validate(uscc)
+    except Exception as exc:  # stdnum raises several ValidationError subclasses
+        raise ExchangeError(
+            "uscc_invalid",
+            f"统一社会信用代码 {uscc} 无效，请核对营业执照。",
+            f"Unified social credit code {uscc} is not valid; check the business licence.",
+        ) from exc
+    return Company.objects.create(name=name, uscc=code)
+
+
+def enterprise_key_issue(
+    *, company: Company, pin: str, now: datetime, common_name: str = ""
+) -> tuple[Certificate, bytes]:
+    """Issue an enterprise certificate and its USB key (PKCS#12 protected by ``pin``)."""
+    identity = pki.cert_issue(
+        issuer=bank_root(), common_name=common_name or company.name, organization=company.name,
+        role="enterprise", now=now,
+    )
+    with transaction.atomic():
+        certificate = _certificate_record(identity=identity, role=Certificate.Role.ENTERPRISE, company=company)
+    return certificate, pki.pkcs12_dump(identity=identity, pin=pin)
+
+
+def certificate_revoke(*, certificate: Certificate, reason: str, now: datetime, actor: str = "system") -> None:
+    updated = Certificate.objects.filter(pk=certificate.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revocation_reason=reason[:200]
+    )
+    if updated:
+        audit_record(actor_kind="staff", actor=actor, action="certificate_revoke", obj=certificate,
+                     company_id=certificate.company_id, detail={"reason": reason})
+
+
+def agreement_create(
+    *,
+    company: Company,
+    number: str,
+    payer_unit_no: str,
+    start_date: date,
+    end_date: date,
+    fee_per_payment: Decimal,
+    single_limit: Decimal,
+    settlement_account: str,
+    certificate: Certificate,
+) -> Agreement:
+    if certificate.company_id != company.pk or certificate.role != Certificate.Role.ENTERPRISE:
+        raise ValueError("the bound certificate must be an enterprise certificate of the same company")
+    return Agreement.objects.create(
+        company=company, number=number, payer_unit_no=payer_unit_no, start_date=start_date, end_date=end_date,
+        fee_per_payment=fee_per_payment, single_limit=single_limit, settlement_account=settlement_account,
+        certificate=certificate,
+    )
+
+
+def agreement_package_export(*, agreement: Agreement) -> bytes:
+    """The bank-signed agreement package (协议数据包) the client imports."""
+    bank = bank_identity()
+    package = AgreementPackage(
+        company_name=agreement.company.name,
+        agreement_no=agreement.number,
+        payer_unit_no=agreement.payer_unit_no,
+        start_date=agreement.start_date,
+        end_date=agreement.end_date,
+        fee_per_payment=agreement.fee_per_payment,
+        single_limit=agreement.single_limit,
+        settlement_account=agreement.settlement_account,
+        enterprise_cert_fingerprint=agreement.certificate.fingerprint,
+        bank_cert_pem=pki.cert_pem(bank.cert),
+    )
+    return signed_seal(payload=agreement_dump(package), kind="agreement", signer=bank)
+
+
+def agreement_in_term(*, agreement: Agreement, day: date) -> bool:
+    return agreement.start_date <= day <= agreement.end_date
+
+
+__all__ = [
+    "agreement_create",
+    "agreement_in_term",
+    "agreement_package_export",
+    "bank_identity",
+    "bank_keys_create",
+    "bank_root_cert",
+    "certificate_revoke",
+    "company_create",
+    "enterprise_key_issue",
+    "trust_store",
+]
