@@ -30,9 +30,7 @@ class Holiday(models.Model):
         help_text=_("休息日：停止服务；调休上班：照常服务（周末或周一至周五均可）。"),
     )
     name = models.CharField(_("名称"), max_length=64, blank=True)
-    provisional = models.BooleanField(
-        _("推算值"), default=False, help_text=_("尚未按国务院通知核对确认的推算日期。")
-    )
+    provisional = models.BooleanField(_("推算值"), default=False, help_text=_("尚未按国务院通知核对确认的推算日期。"))
     source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.STAFF)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
