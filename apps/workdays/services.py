@@ -30,16 +30,17 @@ from payroll_exchange.clock import BUSINESS_TZ
 # seen is nine days (Spring Festival 2026); 60 days only guards against an empty or broken table.
 NEXT_OPEN_SCAN_DAYS = 60
 
-# chinesecalendar names holidays in English; the table and the kiosk speak Chinese first.
-_HOLIDAY_NAMES_ZH: dict[chinese_calendar.Holiday, str] = {
-    chinese_calendar.Holiday.new_years_day: "元旦",
-    chinese_calendar.Holiday.spring_festival: "春节",
-    chinese_calendar.Holiday.tomb_sweeping_day: "清明节",
-    chinese_calendar.Holiday.labour_day: "劳动节",
-    chinese_calendar.Holiday.dragon_boat_festival: "端午节",
-    chinese_calendar.Holiday.national_day: "国庆节",
-    chinese_calendar.Holiday.mid_autumn_festival: "中秋节",
-    chinese_calendar.Holiday.anti_fascist_70th_day: "抗战胜利70周年纪念日",
+# chinesecalendar names holidays in English (get_holiday_detail returns the enum's value, a str);
+# the table and the kiosk speak Chinese first.
+_HOLIDAY_NAMES_ZH: dict[str, str] = {
+    chinese_calendar.Holiday.new_years_day.value: "元旦",
+    chinese_calendar.Holiday.spring_festival.value: "春节",
+    chinese_calendar.Holiday.tomb_sweeping_day.value: "清明节",
+    chinese_calendar.Holiday.labour_day.value: "劳动节",
+    chinese_calendar.Holiday.dragon_boat_festival.value: "端午节",
+    chinese_calendar.Holiday.national_day.value: "国庆节",
+    chinese_calendar.Holiday.mid_autumn_festival.value: "中秋节",
+    chinese_calendar.Holiday.anti_fascist_70th_day.value: "抗战胜利70周年纪念日",
 }
 # The English reason names the holiday too; a name staff typed that is not here is shown as typed.
 _HOLIDAY_NAMES_EN: dict[str, str] = {
@@ -177,7 +178,7 @@ def _from_chinesecalendar(year: int) -> list[Holiday] | None:
                     Holiday(
                         date=day,
                         kind=Holiday.Kind.OFF if on_holiday else Holiday.Kind.WORKDAY,
-                        name=_HOLIDAY_NAMES_ZH.get(holiday, str(holiday.value)) if holiday else "",
+                        name=_HOLIDAY_NAMES_ZH.get(holiday, holiday)[:64] if holiday else "",
                         provisional=False,
                         source=Holiday.Source.CHINESECALENDAR,
                     )
