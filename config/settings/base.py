@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env, env_db, env_typed, env_url
@@ -176,10 +175,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The schedule lives in code; django-celery-beat copies it into its tables, where staff may edit it.
+# A batch in 入库中 with no progress for this long is requeued by the sweeper.
+PAYROLL_STUCK_SECONDS = env_typed("PAYROLL_STUCK_SECONDS", int, default=300)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "worker-probe-sweep": {
-        "task": "apps.core.tasks.worker_probe_sweep",
-        "schedule": crontab(minute="*/10"),
+    "payroll-sweep": {
+        "task": "apps.payroll.tasks.payroll_sweep",
+        "schedule": env_typed("PAYROLL_SWEEP_SECONDS", int, default=60),
+    },
+    "employee-files-sweep": {
+        "task": "apps.employees.tasks.employee_files_sweep",
+        "schedule": env_typed("PAYROLL_SWEEP_SECONDS", int, default=60),
     },
 }
 
