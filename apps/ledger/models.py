@@ -1,0 +1,104 @@
+"""The core-banking side: accounts and an append-only double-entry journal.
+
+Every account is credit-normal from the bank's point of view (they are deposits the bank owes, or
+its own income): balance = credits − debits. PostgreSQL itself refuses UPDATE and DELETE on the
+journal and any transaction whose debits and credits differ (see migrations/0002_journal_rules).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+from apps.agreements.models import Company
+
+
+class AccountKind(models.TextChoices):
+    SETTLEMENT = "settlement", _("企业结算账户")
+    EMPLOYEE = "employee", _("个人账户")
+    FEE_INCOME = "fee_income", _("手续费收入")
+    SUSPENSE = "suspense", _("暂收暂付")
+
+
+class AccountStatus(models.TextChoices):
+    NORMAL = "normal", _("正常")
+    FROZEN = "frozen", _("冻结")
+    CLOSED = "closed", _("销户")
+
+
+class LedgerAccount(models.Model):
+    number = models.CharField(_("账号"), max_length=32, unique=True)
+    holder_name = models.CharField(_("户名"), max_length=100)
+    kind = models.CharField(_("账户类型"), max_length=12, choices=AccountKind.choices)
+    status = models.CharField(_("状态"), max_length=8, choices=AccountStatus.choices, default=AccountStatus.NORMAL)
+    # Only ever changed by the posting services, set-based, in the transaction of the posting.
+    balance = models.DecimalField(_("余额"), max_digits=18, decimal_places=2, default=0)
+    currency = models.CharField(_("币种"), max_length=3, default="CNY")
+    company = models.ForeignKey(Company, verbose_name=_("企业"), on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="ledger_accounts")
+    created_at = models.DateTimeField(_("开户时间"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("账户")
+        verbose_name_plural = _("账户")
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.holder_name}"
+
+
+class EntrySide(models.TextChoices):
+    DEBIT = "D", _("借")
+    CREDIT = "C", _("贷")
+
+
+class EntryKind(models.TextChoices):
+    PAYROLL = "payroll", _("代发工资")
+    FEE = "fee", _("手续费")
+    TRANSFER = "transfer", _("转账")
+
+
+class JournalEntry(models.Model):
+    """One leg of a transaction (txn_id). Never updated or deleted: a correction is a reversal,
+    a new transaction whose legs mirror the original's (same account, kind, batch and row, the
+    other side) and name the leg they cancel in ``reversal_of``."""
+
+    txn_id = models.UUIDField(_("交易号"), db_index=True)  # the commit-time balance check sums by txn
+    account = models.ForeignKey(LedgerAccount, verbose_name=_("账户"), on_delete=models.PROTECT,
+                                related_name="entries")
+    side = models.CharField(_("借贷"), max_length=1, choices=EntrySide.choices)
+    kind = models.CharField(_("类别"), max_length=10, choices=EntryKind.choices)
+    amount = models.DecimalField(_("金额"), max_digits=16, decimal_places=2)
+    # No index of its own: the unique posting index below starts with batch and serves
+    # "entries of a batch" (reconciliation); one index fewer to maintain on a 100k-row posting.
+    batch = models.ForeignKey("payroll.PayrollBatch", verbose_name=_("代发批次"), on_delete=models.PROTECT,
+                              null=True, blank=True, related_name="journal_entries", db_index=False)
+    row_seq = models.PositiveIntegerField(_("明细序号"), null=True, blank=True)
+    # A reversal leg names the leg it cancels; a leg can be cancelled once.
+    reversal_of = models.OneToOneField("self", verbose_name=_("冲正原分录"), on_delete=models.PROTECT,
+                                       null=True, blank=True, related_name="reversed_by")
+    memo = models.CharField(_("摘要"), max_length=200, blank=True)
+    business_date = models.DateField(_("业务日期"))
+    created_at = models.DateTimeField(_("记账时间"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("会计分录")
+        verbose_name_plural = _("会计分录")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="journal_amount_positive"),
+            models.CheckConstraint(condition=models.Q(side__in=["D", "C"]), name="journal_side_known"),
+            # The pay-day posting of a batch can happen once: a second attempt collides here
+            # even if every other guard failed. NULL row_seq (the settlement and fee legs)
+            # counts as equal, so those legs are once per batch too.
+            models.UniqueConstraint(
+                fields=["batch", "row_seq", "kind", "side"],
+                condition=models.Q(batch__isnull=False, reversal_of__isnull=True),
+                nulls_distinct=False,
+                name="journal_batch_posting_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.txn_id} {self.side} {self.amount} {self.account_id}"
