@@ -45,28 +45,40 @@ def session_dir() -> Path:
     return _SESSION_DIR
 
 
-@pytest.fixture(scope="session")
-def live_worker(django_db_setup, django_db_blocker, session_dir: Path):
-    """A real Celery worker process consuming from Redis and writing to the test database."""
+pytest_plugins = ["tests.fixtures.pki", "tests.factories"]
+
+
+def worker_env() -> dict[str, str]:
+    """What a worker process started by a test needs to share this test run's database,
+    broker queue, private files and business clock."""
     from django.conf import settings
     from django.db import connection
 
-    from tests.support.processes import celery_worker_start
-
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
     db = connection.settings_dict
     env = os.environ.copy()
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.test",
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
-        CELERY_QUEUE=queue,
+        CELERY_QUEUE=settings.CELERY_TASK_DEFAULT_QUEUE,
         BUSINESS_CLOCK=f"file:{CLOCK_PATH}",
         PRIVATE_FILES_DIR=str(settings.PRIVATE_FILES_DIR),
     )
     if not CLOCK_PATH.exists():
         clock_write(CLOCK_PATH, DEFAULT_BUSINESS_NOW)
-    worker = celery_worker_start(env=env, queue=queue, log_dir=session_dir)
+    return env
+
+
+@pytest.fixture(scope="module")
+def live_worker(django_db_setup, django_db_blocker, session_dir: Path):
+    """A real Celery worker process consuming from Redis and writing to the test database.
+    One per test module, so a module may kill its worker without touching another's."""
+    from django.conf import settings
+
+    from tests.support.processes import celery_worker_start
+
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    worker = celery_worker_start(env=worker_env(), queue=queue, log_dir=session_dir)
     worker.extra["queue"] = queue
     yield worker
     worker.stop()

@@ -92,8 +92,8 @@ def _certificate_record(*, identity: pki.Identity, role: str, company: Company |
     )
 
 
-def bank_keys_create(*, now: datetime) -> bool:
-    """Create the bank root and the bank's signing/encryption identity once. True if created."""
+def bank_keys_files_create(*, now: datetime) -> bool:
+    """Create the bank root and the bank's identity on disk once (keys encrypted). True if created."""
     directory = _keys_dir()
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o700)
@@ -106,6 +106,12 @@ def bank_keys_create(*, now: datetime) -> bool:
             (directory / f"{name}.cert.pem").write_bytes(pki.cert_pem(identity.cert))
             _key_write(directory / f"{name}.key.pem", identity.key)
         created = True
+    return created
+
+
+def bank_keys_create(*, now: datetime) -> bool:
+    """The bank's keys on disk and the bank certificate in the certificate table. True if created."""
+    created = bank_keys_files_create(now=now)
     bank = bank_identity()
     if not Certificate.objects.filter(fingerprint=pki.cert_fingerprint(bank.cert)).exists():
         _certificate_record(identity=bank, role=Certificate.Role.BANK, company=None)
