@@ -1,0 +1,139 @@
+"""提交代发工资, the result screen (入库中 → result → 确认入库 / 撤消), 查询工资文件, reports."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.core import clock
+from apps.core.errors import ServiceError
+from apps.kiosk.forms import UploadDateForm, UploadForm
+from apps.kiosk.presenters import BUSY_STATUSES, batch_kiosk_actions, refusal_message
+from apps.kiosk.session import kiosk_card_required
+from apps.kiosk.views.common import kiosk_render
+from apps.payroll.errors import BatchStateError
+from apps.payroll.models import PayrollBatch
+from payroll_exchange.errors import ExchangeError
+
+# Refusals the agent can act on; anything else is a bug and must surface as one.
+REFUSALS = (ServiceError, ExchangeError, BatchStateError)
+
+
+def _batch(request: HttpRequest, pk: int) -> PayrollBatch:
+    from apps.payroll.selectors import payroll_batch_get
+
+    try:
+        return payroll_batch_get(company=request.kiosk_card.company, pk=pk)
+    except PayrollBatch.DoesNotExist as exc:
+        # Another company's batch and a batch that never existed look the same.
+        raise Http404 from exc
+
+
+@kiosk_card_required
+@require_http_methods(["GET", "POST"])
+def payroll_upload_view(request: HttpRequest) -> HttpResponse:
+    from apps.payroll.services.intake import payroll_batch_submit
+
+    card = request.kiosk_card
+    form = UploadForm(request.POST or None, request.FILES or None, company=card.company)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = payroll_batch_submit(
+                card=card, agreement=form.cleaned_data["agreement"], upload=form.cleaned_data["upload"]
+            )
+        except REFUSALS as exc:
+            error = refusal_message(exc)
+        else:
+            return redirect("kiosk:payroll_batch", pk=batch.pk)
+    return kiosk_render(request, "kiosk/payroll_upload.html", {"form": form, "error": error},
+                        status=400 if request.method == "POST" else 200)
+
+
+@kiosk_card_required
+def payroll_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
+    from apps.payroll.services.intake import payroll_batch_errors
+
+    batch = _batch(request, pk)
+    busy = batch.status in BUSY_STATUSES
+    errors = [] if busy else (batch.errors or payroll_batch_errors(batch=batch))
+    return kiosk_render(
+        request,
+        "kiosk/payroll_batch.html",
+        {
+            "batch": batch,
+            "busy": busy,
+            "actions": batch_kiosk_actions(batch.status),
+            "row_errors": errors,
+            "more_errors": max(batch.error_count - len(errors), 0),
+            "more_new_employees": max(batch.new_employee_count - len(batch.new_employees or []), 0),
+            "status_url": reverse("kiosk:batch_status", kwargs={"pk": batch.pk}),
+            "language": get_language(),
+        },
+    )
+
+
+def _act(request: HttpRequest, pk: int, *, service_name: str, done_zh: str) -> HttpResponse:
+    from apps.payroll.services import intake
+
+    batch = _batch(request, pk)
+    try:
+        getattr(intake, service_name)(batch=batch, card=request.kiosk_card)
+    except REFUSALS as exc:
+        messages.error(request, refusal_message(exc))
+    else:
+        messages.success(request, done_zh)
+    return redirect("kiosk:payroll_batch", pk=batch.pk)
+
+
+@kiosk_card_required
+@require_POST
+def payroll_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
+    # 确认入库 on the result screen and 补充入库 on the query screen are the same service.
+    return _act(request, pk, service_name="payroll_batch_confirm",
+                done_zh=_("已确认入库，正在入库，请稍候。状态变为“成功”即提交完成。"))
+
+
+@kiosk_card_required
+@require_POST
+def payroll_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, service_name="payroll_batch_revoke",
+                done_zh=_("文件已撤消，不会入库。如需重新提交，请在客户端重新制作文件。"))
+
+
+@kiosk_card_required
+def payroll_report_view(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """报告文件下载: the validation report as text or CSV, only ever to the batch's own company."""
+    from apps.payroll.services.reports import payroll_report_csv, payroll_report_text
+
+    batch = _batch(request, pk)
+    name = f"report-{batch.batch_no or batch.pk}"
+    if fmt == "csv":
+        response = HttpResponse(payroll_report_csv(batch=batch), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    else:
+        text = payroll_report_text(batch=batch, language=get_language() or "zh-hans")
+        response = HttpResponse(text.encode("utf-8"), content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.txt"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@kiosk_card_required
+def payroll_batches_view(request: HttpRequest) -> HttpResponse:
+    """查询工资文件: by upload date (today by default), each with the actions its state allows."""
+    from apps.payroll.selectors import payroll_batches_for_company
+
+    form = UploadDateForm(request.GET or None, initial={"upload_date": clock.today()})
+    day = form.cleaned_data.get("upload_date") if form.is_valid() else None
+    day = day or clock.today()
+    batches = [
+        (batch, batch_kiosk_actions(batch.status))
+        for batch in payroll_batches_for_company(company=request.kiosk_card.company, upload_date=day)[:200]
+    ]
+    return kiosk_render(request, "kiosk/payroll_batches.html", {"form": form, "day": day, "batches": batches})
