@@ -16,3 +16,6 @@ from config.settings.base import *  # noqa: E402, F403
 # Hashing a PIN or password at full strength costs ~100 ms; the suite does it hundreds of times.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 BUSINESS_CLOCK_ALLOWED = True
+
+# One test database per test process: parallel runs on one machine never drop each other's.
+DATABASES["default"]["TEST"] = {"NAME": f"test_payroll_{os.getpid()}"}  # noqa: F405
