@@ -88,20 +88,18 @@ def draft_remove(*, conn: sqlite3.Connection, agreement_no: str, row_ids: list[i
     return removed
 
 
-def rows_from_draft(*, conn: sqlite3.Connection, agreement_no: str) -> list[EmployeeRow]:
+def rows_from_draft(*, conn: sqlite3.Connection, agreement_no: str) -> tuple[list[EmployeeRow], list[RowError]]:
     rows = [EmployeeRow(seq=i, id_type=d.id_type, id_number=d.id_number, name=d.name, account=d.account)
             for i, d in enumerate(draft_list(conn=conn, agreement_no=agreement_no), 1)]
     if not rows:
         raise ExchangeError("draft_empty", "草稿中没有员工, 请先用 employee-disk add 添加",
                             "the draft is empty; add rows with employee-disk add first")
-    return rows
+    return rows, []
 
 
-def rows_from_sheet(*, data: bytes, filename: str, columns: sheets.ColumnMap) -> list[EmployeeRow]:
-    rows, errors = sheets.employee_rows_from_sheet(data=data, filename=filename, columns=columns)
-    if errors:
-        raise _invalid(list(errors))
-    return rows
+def rows_from_sheet(*, data: bytes, filename: str,
+                    columns: sheets.ColumnMap) -> tuple[list[EmployeeRow], list[RowError]]:
+    return sheets.employee_rows_from_sheet(data=data, filename=filename, columns=columns)
 
 
 def employee_make(
@@ -110,7 +108,7 @@ def employee_make(
     operator: str,
     agreement: AgreementPackage,
     operation: str,
-    rows: Callable[[], list[EmployeeRow]],
+    rows: Callable[[], tuple[list[EmployeeRow], list[RowError]]],
     today: date,
     out_dir: Path,
     usbkey: Callable[[], pki.Identity],
@@ -121,9 +119,11 @@ def employee_make(
     with Progress(steps=STEPS) as progress:
         try:
             progress.step(name=STEPS[0])
-            employees = employee_file_build(agreement=agreement, operation=operation, rows=rows())
+            read, read_errors = rows()
+            employees = employee_file_build(agreement=agreement, operation=operation, rows=read)
             progress.step(name=STEPS[1])
-            errors = checks.employee_check(employees=employees, today=today)
+            # Every problem at once: those of reading the sheet and those of the rules.
+            errors = [*read_errors, *checks.employee_check(employees=employees, today=today)]
             if errors:
                 raise _invalid(errors)
         except ExchangeError as exc:
