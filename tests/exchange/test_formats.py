@@ -87,16 +87,16 @@ def sample_payroll() -> PayrollFile:
     header = PayrollHeader("1", "AG20260001", "310001234", "B202603001", date(2026, 3, 5), "CNY", 2,
                            Decimal("12850.50"), "工资")
     return PayrollFile(header, [
-        PayrollRow(1, "6222020200112345678", "王伟", Decimal("8500"), "0", "11010519491231002X", "三月工资"),
-        PayrollRow(2, "6217000010012345674", "李娜", Decimal("4350.5"), "1", "E12345678", ""),
+        PayrollRow(1, "6222020200112345679", "王伟", Decimal("8500"), "0", "11010519491231002X", "三月工资"),
+        PayrollRow(2, "6217000010012345677", "李娜", Decimal("4350.5"), "1", "E12345678", ""),
     ])
 
 
 def test_payroll_bytes_are_as_documented() -> None:
     assert payroll_dump(sample_payroll()) == (
         "PAYROLL|1|AG20260001|310001234|B202603001|2026-03-05|CNY|2|12850.50|工资\n"
-        "1|6222020200112345678|王伟|8500.00|0|11010519491231002X|三月工资\n"
-        "2|6217000010012345674|李娜|4350.50|1|E12345678|\n").encode()
+        "1|6222020200112345679|王伟|8500.00|0|11010519491231002X|三月工资\n"
+        "2|6217000010012345677|李娜|4350.50|1|E12345678|\n").encode()
 
 
 @pytest.mark.parametrize(("field", "value", "where"), [
@@ -158,11 +158,11 @@ def test_load_refuses_unreadable_file(data: bytes, code: str) -> None:
 
 
 def test_load_collects_every_row_problem() -> None:
-    data = (HEADER + "1|6222020200112345678|王伟|8500.00|0|11010519491231002X\n"  # 6 fields
-            "x|6222020200112345678|王伟|8500.00|0|11010519491231002X|\n"
-            "3|6217000010012345674|李娜|4,350.50|1|E12345678|\n"
-            "4|6217000010012345674|李娜|NaN|1|E12345678|\n"
-            "5|6217000010012345674|李娜|１００|1|E12345678|\n").encode()
+    data = (HEADER + "1|6222020200112345679|王伟|8500.00|0|11010519491231002X\n"  # 6 fields
+            "x|6222020200112345679|王伟|8500.00|0|11010519491231002X|\n"
+            "3|6217000010012345677|李娜|4,350.50|1|E12345678|\n"
+            "4|6217000010012345677|李娜|NaN|1|E12345678|\n"
+            "5|6217000010012345677|李娜|１００|1|E12345678|\n").encode()
     f, errors = payroll_load(data)
     assert [(e.code, e.row, e.field) for e in errors] == [
         ("line_fields", 1, None), ("seq_syntax", 2, "seq"), ("amount_syntax", 3, "amount"),

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
 import xlwt
 from openpyxl import Workbook
 
+from payroll_exchange.checks import payroll_check
 from payroll_exchange.errors import ExchangeError
+from payroll_exchange.records import PayrollFile, PayrollHeader
 from payroll_exchange.sheets import (
     ColumnMap,
     NumericText,
@@ -18,8 +21,8 @@ from payroll_exchange.sheets import (
     sheet_rows,
 )
 
-CARD = "6222020200112345678"  # valid Luhn (checked in test_checks via stdnum)
-CARD2 = "6217000010012345674"
+CARD = "6222020200112345679"  # valid Luhn: test_sheet_rows_pass_the_row_checks relies on it
+CARD2 = "6217000010012345677"
 RESIDENT_ID = "11010519491231002X"
 HEADINGS = ["证件类型", "证件号码", "姓名", "账号", "金额", "备注"]
 PAYROLL_COLUMNS = ColumnMap(name=3, account=4, id_type=1, id_number=2, amount=5, remark=6)
@@ -80,6 +83,13 @@ def test_payroll_rows_from_each_kind_of_sheet(data: bytes, filename: str) -> Non
         (3, "1", "E12345678", "李娜", CARD2, Decimal("4350.50"), "")]
 
 
+def test_sheet_rows_pass_the_row_checks() -> None:
+    rows, _ = payroll_rows_from_sheet(data=xlsx_of(HEADINGS, *GOOD), filename="工资.xlsx", columns=PAYROLL_COLUMNS)
+    header = PayrollHeader("1", "AG20260001", "310001234", "B202603001", date(2026, 3, 5), "CNY", 2,
+                           Decimal("12850.50"), "工资")
+    assert payroll_check(payroll=PayrollFile(header, rows), today=date(2026, 3, 2), single_limit=None) == []
+
+
 def test_blank_lines_are_skipped_and_rows_keep_their_numbers() -> None:
     data = csv_of(",".join(HEADINGS), "", ",".join(GOOD[0][:5]), ",,,,,", ",".join(c or "" for c in GOOD[1]), "")
     rows, errors = payroll_rows_from_sheet(data=data, filename="工资.csv",
@@ -122,7 +132,7 @@ def test_formula_without_cached_value_is_refused_with_advice() -> None:
 
 
 def test_nineteen_digit_account_stored_as_number_is_refused() -> None:
-    data = xlsx_of(HEADINGS, ["0", RESIDENT_ID, "王伟", 6222020200112345678, 8500, ""])
+    data = xlsx_of(HEADINGS, ["0", RESIDENT_ID, "王伟", 6222020200112345679, 8500, ""])
     rows, errors = payroll_rows_from_sheet(data=data, filename="工资.xlsx", columns=PAYROLL_COLUMNS)
     assert rows == []
     assert found(errors) == [("number_lost_digits", 2, "account")]
@@ -151,9 +161,9 @@ def test_short_account_stored_as_number_is_kept_exact() -> None:
 
 
 @pytest.mark.parametrize(("account", "amount", "id_number", "expected"), [
-    ("６２２２ ０２０２ ００１１ ２３４５ ６７８", "8,500.00", RESIDENT_ID, (CARD, Decimal("8500.00"), RESIDENT_ID)),
-    ("6222-0202-0011-2345-678", "￥8500", "110105 19491231 002ｘ", (CARD, Decimal("8500"), "11010519491231002x")),
-    (" 6222020200112345678 ", "８５００．００元", "１１０１０５１９４９１２３１００２Ｘ",
+    ("６２２２ ０２０２ ００１１ ２３４５ ６７９", "8,500.00", RESIDENT_ID, (CARD, Decimal("8500.00"), RESIDENT_ID)),
+    ("6222-0202-0011-2345-679", "￥8500", "110105 19491231 002ｘ", (CARD, Decimal("8500"), "11010519491231002x")),
+    (" 6222020200112345679 ", "８５００．００元", "１１０１０５１９４９１２３１００２Ｘ",
      (CARD, Decimal("8500.00"), RESIDENT_ID)),
 ])
 def test_cells_are_normalized(account: str, amount: str, id_number: str, expected: tuple) -> None:
