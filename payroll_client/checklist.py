@@ -187,6 +187,10 @@ def pdf_render(*, title: str, lines: list[tuple[str, str]], footer: list[str], s
     y -= 10
     pdf.setFont(font, 9)
     for note in footer:
+        if y < 60:  # a return list may name thousands of failed rows: continue on a new page
+            pdf.showPage()
+            pdf.setFont(font, 9)
+            y = height - 60
         pdf.drawString(left, y, note)
         y -= 14
     if stamp_box:

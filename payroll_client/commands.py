@@ -12,7 +12,7 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
-from payroll_client import agreements, keys, prompts, users
+from payroll_client import prompts, users
 from payroll_client.store import data_dir_resolve, files_made_list, log_list, log_write, store_open
 from payroll_exchange import clock
 from payroll_exchange.errors import ExchangeError
@@ -48,6 +48,8 @@ def _acting(args: argparse.Namespace, function: str) -> tuple[sqlite3.Connection
 
 
 def _pin_opener(conn: sqlite3.Connection, user: users.User, action: str):
+    from payroll_client import keys
+
     def open_key():
         print("请插入 USBKEY. Insert the USB key.")
         pin = prompts.secret_ask(prompt="USBKEY 密码 PIN", env=prompts.PIN_ENV)
@@ -64,6 +66,8 @@ def _pairs_print(pairs: list[tuple[str, str]]) -> None:
 # -- 证书导入 -------------------------------------------------------------------------------------
 
 def cmd_install(args: argparse.Namespace) -> int:
+    from payroll_client import keys
+
     conn, user = _acting(args, users.ADMIN_FUNCTION)
     if not args.root and not args.usbkey:
         raise ExchangeError("install_nothing", "请给出 --root 和/或 --usbkey", "give --root and/or --usbkey")
@@ -175,6 +179,8 @@ def cmd_log(args: argparse.Namespace) -> int:
 # -- 协议 ------------------------------------------------------------------------------------------
 
 def cmd_agreement_import(args: argparse.Namespace) -> int:
+    from payroll_client import agreements
+
     conn = _open(args)
     user = actor_resolve(conn=conn, args=args)
     # The manual has the administrator or an ordinary user import it; both may, nobody else.
@@ -188,6 +194,8 @@ def cmd_agreement_import(args: argparse.Namespace) -> int:
 
 
 def cmd_agreement_query(args: argparse.Namespace) -> int:
+    from payroll_client import agreements
+
     conn, _ = _acting(args, "agreement_query")
     _pairs_print(agreements.agreement_describe(agreement=agreements.agreement_choose(conn=conn, given=args.agreement)))
     return 0
@@ -207,7 +215,7 @@ def _column_map(args: argparse.Namespace, *, payroll_columns: bool):  # -> sheet
 
 
 def cmd_disk_add(args: argparse.Namespace) -> int:
-    from payroll_client import employees
+    from payroll_client import agreements, employees
 
     conn, user = _acting(args, "employee_disk")
     agreement = agreements.agreement_choose(conn=conn, given=args.agreement)
@@ -218,7 +226,7 @@ def cmd_disk_add(args: argparse.Namespace) -> int:
 
 
 def cmd_disk_remove(args: argparse.Namespace) -> int:
-    from payroll_client import employees
+    from payroll_client import agreements, employees
 
     conn, user = _acting(args, "employee_disk")
     agreement = agreements.agreement_choose(conn=conn, given=args.agreement)
@@ -228,7 +236,7 @@ def cmd_disk_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_disk_list(args: argparse.Namespace) -> int:
-    from payroll_client import employees
+    from payroll_client import agreements, employees
 
     conn, _ = _acting(args, "employee_disk")
     agreement = agreements.agreement_choose(conn=conn, given=args.agreement)
@@ -240,7 +248,7 @@ def cmd_disk_list(args: argparse.Namespace) -> int:
 
 
 def _employee_write(args: argparse.Namespace, *, function: str, source: str) -> int:
-    from payroll_client import employees
+    from payroll_client import agreements, employees
 
     conn, user = _acting(args, function)
     agreement = agreements.agreement_choose(conn=conn, given=args.agreement)
@@ -281,7 +289,7 @@ def _pay_date(text: str) -> date:
 
 
 def cmd_encrypt(args: argparse.Namespace) -> int:
-    from payroll_client import payroll
+    from payroll_client import agreements, payroll
     from payroll_exchange.records import PayrollFile
 
     conn, user = _acting(args, "encrypt")
