@@ -1,0 +1,45 @@
+"""Kiosk test helpers on top of the suite's personas (tests/factories.py: our_agent, other_agent, bank_staff)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.factories import CARD_PIN
+
+
+@pytest.fixture(autouse=True)
+def kiosk_urls(settings):
+    # The kiosk mounted at "/" even before config/urls.py includes it.
+    settings.ROOT_URLCONF = "tests.kiosk.urls"
+
+
+@pytest.fixture(autouse=True)
+def kiosk_clock(business_clock):
+    # Tuesday 1 December 2026, 10:00 Shanghai: a working day, inside service hours.
+    return business_clock
+
+
+def track2(pan: str) -> str:
+    return f";{pan}=28121010000000000000?"
+
+
+def login(client: Client, party, pin: str = CARD_PIN):
+    return client.post("/", {"card": track2(party.card_number), "pin": pin})
+
+
+@pytest.fixture
+def our_client(our_agent) -> Client:
+    """Our company's agent, logged in at the kiosk."""
+    client = Client()
+    response = login(client, our_agent)
+    assert response.status_code == 302, response.content.decode()[:300]
+    return client
+
+
+@pytest.fixture
+def other_client(other_agent) -> Client:
+    """Another company's agent, logged in at another kiosk."""
+    client = Client()
+    assert login(client, other_agent).status_code == 302
+    return client
