@@ -211,7 +211,8 @@ def employee_files_requeue_stuck(*, older_than: timedelta | None = None) -> list
     """Requeue employee files left validating or storing (a killed worker, a lost message)."""
     from apps.employees.tasks import employee_file_open_task, employee_file_store_task
 
-    older_than = older_than or timedelta(seconds=settings.PAYROLL_STUCK_SECONDS)
+    if older_than is None:
+        older_than = timedelta(seconds=settings.PAYROLL_STUCK_SECONDS)
     stale = EmployeeFile.objects.filter(
         status__in=[S.VALIDATING, S.STORING], status_changed_at__lt=Now() - older_than
     ).values_list("pk", "status", "status_changed_at")

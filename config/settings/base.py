@@ -117,6 +117,10 @@ USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True
 
+# Kiosk service hours on bank working days (Asia/Shanghai), and the idle logout.
+KIOSK_OPEN_TIME = env.str("KIOSK_OPEN_TIME", default="09:00")
+KIOSK_CLOSE_TIME = env.str("KIOSK_CLOSE_TIME", default="16:30")
+
 # The business clock (payroll_exchange.clock): pinned only where this is True.
 BUSINESS_CLOCK_ALLOWED = env_typed("BUSINESS_CLOCK_ALLOWED", bool, default=True)
 

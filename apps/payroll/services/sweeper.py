@@ -17,7 +17,8 @@ def payroll_batches_requeue_stuck(*, older_than: timedelta | None = None) -> lis
     requeue the same batch twice in one round."""
     from apps.payroll.tasks import payroll_prevalidate_task, payroll_store_task
 
-    older_than = older_than or timedelta(seconds=settings.PAYROLL_STUCK_SECONDS)
+    if older_than is None:
+        older_than = timedelta(seconds=settings.PAYROLL_STUCK_SECONDS)
     # Compared with the database clock: a pinned business clock must not freeze timeouts.
     stale = PayrollBatch.objects.filter(
         status__in=[BatchStatus.VALIDATING, BatchStatus.STORING], status_changed_at__lt=Now() - older_than
