@@ -18,6 +18,7 @@ from apps.kiosk.hours import kiosk_hours_now
 from apps.kiosk.presenters import BUSY_STATUSES, batch_kiosk_actions
 from apps.kiosk.session import kiosk_session_state
 from apps.payroll.models import PayrollBatch
+from apps.payroll.selectors import payroll_batch_get
 
 
 class BatchStatusSerializer(serializers.Serializer):
@@ -41,8 +42,6 @@ class BatchStatusView(APIView):
     permission_classes: list = []
 
     def get(self, request: Request, pk: int) -> Response:
-        from apps.payroll.selectors import payroll_batch_get
-
         hours = kiosk_hours_now()
         if not hours.open:
             raise PermissionDenied(hours.reason_en if request.LANGUAGE_CODE.startswith("en") else hours.reason_zh)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import TextChoices
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -36,11 +37,12 @@ def _action_label(action: str) -> str:
         "revoke": _("撤消"),
         "refuse": _("校验"),
         "store": _("入库"),
+        "cancel": _("取消"),
     }
     return labels.get(action, action)
 
 
-def refusal_message(error: Exception) -> str:
+def refusal_message(error: Exception, *, statuses: type[TextChoices] = S) -> str:
     """The sentence shown for a refused action: what happened and what to do next.
 
     Domain errors (ExchangeError, ServiceError and its kin: UploadRefused, PayDateOutOfWindow)
@@ -48,7 +50,8 @@ def refusal_message(error: Exception) -> str:
     under the agent's feet (another kiosk, the worker, bank staff) and a refresh shows how.
     """
     if isinstance(error, BatchStateError):
-        label = S(error.actual).label if error.actual in S.values else (error.actual or "")
+        # ``statuses``: the state table the error came from (payroll batches or employee files).
+        label = statuses(error.actual).label if error.actual in statuses.values else (error.actual or "")
         return _("此文件当前状态为“%(status)s”，不能%(action)s。请点击“刷新”查看最新状态。") % {
             "status": label,
             "action": _action_label(error.action),

@@ -12,15 +12,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.core import clock
 from apps.core.errors import ServiceError
+from apps.employees import services
 from apps.employees.models import EmployeeFile
 from apps.employees.selectors import employee_file_get, employee_files_for_company
 from apps.kiosk.forms import UploadDateForm, UploadForm
 from apps.kiosk.presenters import refusal_message
 from apps.kiosk.session import kiosk_card_required
 from apps.kiosk.views.common import kiosk_render
+from apps.payroll.errors import BatchStateError
 from payroll_exchange.errors import ExchangeError
 
-REFUSALS = (ServiceError, ExchangeError)
+REFUSALS = (ServiceError, ExchangeError, BatchStateError)
 ROWS_PER_PAGE = 50  # one screen of rows at kiosk font size; 下一页 for the rest
 BUSY = {EmployeeFile.Status.VALIDATING, EmployeeFile.Status.STORING}
 
@@ -35,18 +37,16 @@ def _file(request: HttpRequest, pk: int) -> EmployeeFile:
 @kiosk_card_required
 @require_http_methods(["GET", "POST"])
 def employee_upload_view(request: HttpRequest) -> HttpResponse:
-    from apps.employees.services import employee_file_submit
-
     card = request.kiosk_card
     form = UploadForm(request.POST or None, request.FILES or None, company=card.company)
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
-            employee_file = employee_file_submit(
+            employee_file = services.employee_file_submit(
                 card=card, agreement=form.cleaned_data["agreement"], upload=form.cleaned_data["upload"]
             )
         except REFUSALS as exc:
-            error = refusal_message(exc)
+            error = refusal_message(exc, statuses=EmployeeFile.Status)
         else:
             return redirect("kiosk:employee_file", pk=employee_file.pk)
     return kiosk_render(request, "kiosk/employee_upload.html", {"form": form, "error": error},
@@ -73,14 +73,12 @@ def employee_file_rows_view(request: HttpRequest, pk: int) -> HttpResponse:
     return kiosk_render(request, "kiosk/employee_rows.html", {"file": employee_file, "page": page})
 
 
-def _act(request: HttpRequest, pk: int, *, service_name: str, done: str) -> HttpResponse:
-    from apps.employees import services
-
+def _act(request: HttpRequest, pk: int, *, service, done: str) -> HttpResponse:
     employee_file = _file(request, pk)
     try:
-        getattr(services, service_name)(employee_file=employee_file, card=request.kiosk_card)
+        service(employee_file=employee_file, card=request.kiosk_card)
     except REFUSALS as exc:
-        messages.error(request, refusal_message(exc))
+        messages.error(request, refusal_message(exc, statuses=EmployeeFile.Status))
     else:
         messages.success(request, done)
     return redirect("kiosk:employee_file", pk=employee_file.pk)
@@ -89,14 +87,14 @@ def _act(request: HttpRequest, pk: int, *, service_name: str, done: str) -> Http
 @kiosk_card_required
 @require_POST
 def employee_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, service_name="employee_file_confirm",
+    return _act(request, pk, service=services.employee_file_confirm,
                 done=_("已确认入库。状态变为“成功”后，员工信息即保存在银行系统中。"))
 
 
 @kiosk_card_required
 @require_POST
 def employee_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, service_name="employee_file_cancel",
+    return _act(request, pk, service=services.employee_file_cancel,
                 done=_("已取消，此文件不会入库。如需重新提交，请点击“返回”重新选择文件。"))
 
 

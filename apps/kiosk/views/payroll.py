@@ -18,6 +18,10 @@ from apps.kiosk.session import kiosk_card_required
 from apps.kiosk.views.common import kiosk_render
 from apps.payroll.errors import BatchStateError
 from apps.payroll.models import PayrollBatch
+from apps.payroll.selectors import payroll_batch_get, payroll_batches_for_company
+from apps.payroll.services import intake
+from apps.payroll.services.intake import payroll_batch_errors, payroll_batch_submit
+from apps.payroll.services.reports import payroll_report_csv, payroll_report_text
 from payroll_exchange.errors import ExchangeError
 
 # Refusals the agent can act on; anything else is a bug and must surface as one.
@@ -25,8 +29,6 @@ REFUSALS = (ServiceError, ExchangeError, BatchStateError)
 
 
 def _batch(request: HttpRequest, pk: int) -> PayrollBatch:
-    from apps.payroll.selectors import payroll_batch_get
-
     try:
         return payroll_batch_get(company=request.kiosk_card.company, pk=pk)
     except PayrollBatch.DoesNotExist as exc:
@@ -37,8 +39,6 @@ def _batch(request: HttpRequest, pk: int) -> PayrollBatch:
 @kiosk_card_required
 @require_http_methods(["GET", "POST"])
 def payroll_upload_view(request: HttpRequest) -> HttpResponse:
-    from apps.payroll.services.intake import payroll_batch_submit
-
     card = request.kiosk_card
     form = UploadForm(request.POST or None, request.FILES or None, company=card.company)
     error = ""
@@ -57,8 +57,6 @@ def payroll_upload_view(request: HttpRequest) -> HttpResponse:
 
 @kiosk_card_required
 def payroll_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
-    from apps.payroll.services.intake import payroll_batch_errors
-
     batch = _batch(request, pk)
     busy = batch.status in BUSY_STATUSES
     errors = [] if busy else (batch.errors or payroll_batch_errors(batch=batch))
@@ -78,12 +76,10 @@ def payroll_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _act(request: HttpRequest, pk: int, *, service_name: str, done_zh: str) -> HttpResponse:
-    from apps.payroll.services import intake
-
+def _act(request: HttpRequest, pk: int, *, service, done_zh: str) -> HttpResponse:
     batch = _batch(request, pk)
     try:
-        getattr(intake, service_name)(batch=batch, card=request.kiosk_card)
+        service(batch=batch, card=request.kiosk_card)
     except REFUSALS as exc:
         messages.error(request, refusal_message(exc))
     else:
@@ -95,22 +91,20 @@ def _act(request: HttpRequest, pk: int, *, service_name: str, done_zh: str) -> H
 @require_POST
 def payroll_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
     # 确认入库 on the result screen and 补充入库 on the query screen are the same service.
-    return _act(request, pk, service_name="payroll_batch_confirm",
+    return _act(request, pk, service=intake.payroll_batch_confirm,
                 done_zh=_("已确认入库，正在入库，请稍候。状态变为“成功”即提交完成。"))
 
 
 @kiosk_card_required
 @require_POST
 def payroll_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, service_name="payroll_batch_revoke",
+    return _act(request, pk, service=intake.payroll_batch_revoke,
                 done_zh=_("文件已撤消，不会入库。如需重新提交，请在客户端重新制作文件。"))
 
 
 @kiosk_card_required
 def payroll_report_view(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """报告文件下载: the validation report as text or CSV, only ever to the batch's own company."""
-    from apps.payroll.services.reports import payroll_report_csv, payroll_report_text
-
     batch = _batch(request, pk)
     name = f"report-{batch.batch_no or batch.pk}"
     if fmt == "csv":
@@ -127,8 +121,6 @@ def payroll_report_view(request: HttpRequest, pk: int, fmt: str) -> HttpResponse
 @kiosk_card_required
 def payroll_batches_view(request: HttpRequest) -> HttpResponse:
     """查询工资文件: by upload date (today by default), each with the actions its state allows."""
-    from apps.payroll.selectors import payroll_batches_for_company
-
     form = UploadDateForm(request.GET or None, initial={"upload_date": clock.today()})
     day = form.cleaned_data.get("upload_date") if form.is_valid() else None
     day = day or clock.today()
