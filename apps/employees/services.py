@@ -43,14 +43,14 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-def employee_file_transition(*, file_id: int, action: str, **fields) -> None:
+def employee_file_transition(*, pk: int, action: str, **fields) -> None:
     allowed_from, to_status = TRANSITIONS[action]
-    updated = EmployeeFile.objects.filter(pk=file_id, status__in=allowed_from).update(
+    updated = EmployeeFile.objects.filter(pk=pk, status__in=allowed_from).update(
         status=to_status, status_changed_at=Now(), **fields
     )
     if updated != 1:
-        actual = EmployeeFile.objects.filter(pk=file_id).values_list("status", flat=True).first()
-        raise BatchStateError(batch_id=file_id, action=action, allowed_from=allowed_from, actual=actual)
+        actual = EmployeeFile.objects.filter(pk=pk).values_list("status", flat=True).first()
+        raise BatchStateError(batch_id=pk, action=action, allowed_from=allowed_from, actual=actual)
 
 
 def _actor(card: ServiceCard) -> str:
@@ -85,7 +85,7 @@ def _refuse(*, employee_file: EmployeeFile, errors: list[RowError], **fields) ->
     data = json.dumps([asdict(e) for e in errors], ensure_ascii=False).encode("utf-8")
     private_file_write(area=REPORTS, name=f"{employee_file.stored_name}.errors.json", data=data)
     try:
-        employee_file_transition(file_id=employee_file.pk, action="refuse", error_count=len(errors),
+        employee_file_transition(pk=employee_file.pk, action="refuse", error_count=len(errors),
                                  refusal_code=errors[0].code, errors=[asdict(e) for e in errors[:SCREEN_ERRORS]],
                                  **fields)
     except BatchStateError:
@@ -148,7 +148,7 @@ def employee_file_open(*, file_id: int) -> None:
         )
         try:
             with transaction.atomic():
-                employee_file_transition(file_id=file_id, action="await_confirmation", error_count=0, errors=[],
+                employee_file_transition(pk=file_id, action="await_confirmation", error_count=0, errors=[],
                                          **fields)
         except IntegrityError:
             EmployeeFileRow.objects.filter(file_id=file_id).delete()
@@ -165,7 +165,7 @@ def employee_file_confirm(*, employee_file: EmployeeFile, card: ServiceCard) -> 
     if employee_file.company_id != card.company_id:
         raise EmployeeFile.DoesNotExist
     with transaction.atomic():
-        employee_file_transition(file_id=employee_file.pk, action="confirm")
+        employee_file_transition(pk=employee_file.pk, action="confirm")
         audit_record(actor_kind="card", actor=_actor(card), action="employee_file_confirm", obj=employee_file,
                      company_id=card.company_id)
         transaction.on_commit(lambda: employee_file_store_task.delay(employee_file.pk))
@@ -176,7 +176,7 @@ def employee_file_cancel(*, employee_file: EmployeeFile, card: ServiceCard) -> N
     if employee_file.company_id != card.company_id:
         raise EmployeeFile.DoesNotExist
     with transaction.atomic():
-        employee_file_transition(file_id=employee_file.pk, action="cancel")
+        employee_file_transition(pk=employee_file.pk, action="cancel")
         audit_record(actor_kind="card", actor=_actor(card), action="employee_file_cancel", obj=employee_file,
                      company_id=card.company_id)
 
@@ -200,7 +200,7 @@ def employee_file_store(*, file_id: int) -> bool:
             Employee.objects.filter(
                 company_id=employee_file.company_id, removed_at__isnull=True, account__in=[a for a, *_ in rows]
             ).update(removed_at=clock.now())
-        employee_file_transition(file_id=file_id, action="store")
+        employee_file_transition(pk=file_id, action="store")
         audit_record(actor_kind="system", actor="employee_store", action="employee_file_stored", obj=employee_file,
                      company_id=employee_file.company_id,
                      detail={"operation": employee_file.operation, "rows": len(rows)})
