@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from asn1crypto import cms, core
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -152,6 +152,23 @@ def enveloped_data_check_recipient(info: EnvelopeInfo, cert: x509.Certificate) -
         )
 
 
+def _certificate_load(der: bytes) -> x509.Certificate:
+    """Load a certificate and parse now every part that verification reads.
+
+    cryptography parses names, extensions and the public key lazily, so a damaged field would
+    otherwise surface later as a bare ValueError deep in path validation. Failing here keeps one
+    error for "this structure is broken" (and, after decryption, the uniform undecryptable).
+    """
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        cert.public_key()
+        _ = (cert.subject, cert.issuer, cert.extensions, cert.signature_hash_algorithm)
+        _ = (cert.not_valid_before_utc, cert.not_valid_after_utc)
+    except (ValueError, UnsupportedAlgorithm):
+        raise _malformed() from None
+    return cert
+
+
 # -- SignedData ----------------------------------------------------------------------------------
 
 
@@ -189,10 +206,7 @@ def signed_data_parse(data: bytes) -> SignedContent:
     for choice in certs_field:
         if choice.name != "certificate":
             raise _profile("signer certificate")
-        try:
-            certificates.append(x509.load_der_x509_certificate(choice.chosen.dump()))
-        except ValueError:
-            raise _profile("signer certificate") from None
+        certificates.append(_certificate_load(choice.chosen.dump()))
     signers = sd["signer_infos"]
     if len(signers) != 1:
         raise _profile("exactly one signer")
