@@ -7,4 +7,5 @@ urlpatterns = [
     path("healthz/", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("apps.kiosk.urls")),
 ]

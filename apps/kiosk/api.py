@@ -8,6 +8,7 @@ the idle timer (see session.AUTO_PARAM); a poll after idle logout or closing tim
 from __future__ import annotations
 
 from django.http import Http404
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.request import Request
@@ -30,9 +31,11 @@ class BatchStatusSerializer(serializers.Serializer):
     busy = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField()
 
+    @extend_schema_field(serializers.BooleanField())
     def get_busy(self, batch: PayrollBatch) -> bool:
         return batch.status in BUSY_STATUSES
 
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_actions(self, batch: PayrollBatch) -> list[str]:
         return list(batch_kiosk_actions(batch.status))
 
@@ -40,6 +43,7 @@ class BatchStatusSerializer(serializers.Serializer):
 class BatchStatusView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
+    serializer_class = BatchStatusSerializer
 
     def get(self, request: Request, pk: int) -> Response:
         hours = kiosk_hours_now()

@@ -120,6 +120,10 @@ USE_TZ = True
 # Kiosk service hours on bank working days (Asia/Shanghai), and the idle logout.
 KIOSK_OPEN_TIME = env.str("KIOSK_OPEN_TIME", default="09:00")
 KIOSK_CLOSE_TIME = env.str("KIOSK_CLOSE_TIME", default="16:30")
+KIOSK_IDLE_SECONDS = env_typed("KIOSK_IDLE_SECONDS", int, default=120)
+# Card numbers are looked up by an HMAC keyed with CARD_HASH_KEY (else a key derived from
+# SECRET_KEY): a dedicated key means rotating SECRET_KEY does not orphan the issued cards.
+CARD_HASH_KEY = env.str("CARD_HASH_KEY", default="")
 
 # The business clock (payroll_exchange.clock): pinned only where this is True.
 BUSINESS_CLOCK_ALLOWED = env_typed("BUSINESS_CLOCK_ALLOWED", bool, default=True)
@@ -127,6 +131,7 @@ BUSINESS_CLOCK_ALLOWED = env_typed("BUSINESS_CLOCK_ALLOWED", bool, default=True)
 # --- static files and uploads ---------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise looks for it at start-up even when it serves from finders
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Serve from the finders when nothing was collected, so the demo needs no collectstatic.
 WHITENOISE_USE_FINDERS = True

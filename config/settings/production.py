@@ -4,7 +4,8 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-for _name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "BANK_KEY_PASSPHRASE"):
+for _name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "BANK_KEY_PASSPHRASE",
+              "CARD_HASH_KEY"):
     if not os.environ.get(_name, "").strip():
         raise ImproperlyConfigured(f"{_name} must be set in production")
 

@@ -27,6 +27,7 @@ def production_env(tmp_path) -> dict[str, str]:
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
         CELERY_BROKER_URL="redis://127.0.0.1:6379/15",
         BANK_KEY_PASSPHRASE=secrets.token_urlsafe(32),
+        CARD_HASH_KEY=secrets.token_urlsafe(32),
         PAYROLL_VAR_DIR=str(tmp_path),
     )
     return env
@@ -39,7 +40,8 @@ def test_check_deploy_reports_nothing_and_silences_nothing(production_env):
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "BANK_KEY_PASSPHRASE"]
+    "missing",
+    ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "BANK_KEY_PASSPHRASE", "CARD_HASH_KEY"],
 )
 def test_production_has_no_default_for_secrets_and_addresses(production_env, missing):
     del production_env[missing]

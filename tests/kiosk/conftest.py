@@ -9,12 +9,6 @@ from tests.factories import CARD_PIN
 
 
 @pytest.fixture(autouse=True)
-def kiosk_urls(settings):
-    # The kiosk mounted at "/" even before config/urls.py includes it.
-    settings.ROOT_URLCONF = "tests.kiosk.urls"
-
-
-@pytest.fixture(autouse=True)
 def kiosk_clock(business_clock):
     # Tuesday 1 December 2026, 10:00 Shanghai: a working day, inside service hours.
     return business_clock
