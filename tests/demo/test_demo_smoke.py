@@ -1,4 +1,8 @@
-"""The demo on the embedded default: SQLite and the filesystem broker, no PostgreSQL, no Redis."""
+"""The demo on the embedded default: SQLite and the filesystem broker, no PostgreSQL, no Redis.
+
+The demo is driven as its users would: the enterprise client turns the demo's sample sheet into
+an encrypted payroll file, and the agent submits it at the kiosk over HTTP until it is 成功.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ import re
 import signal
 import subprocess
 import urllib.request
+from datetime import date, timedelta
 
 import pytest
 
+from tests.support.enterprise import EnterpriseClient, KioskHttp
 from tests.support.processes import PYTHON, free_port, process_start, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -36,30 +42,52 @@ def _pid_alive(pid: int) -> bool:
         return False
 
 
-def test_demo_seeds_serves_and_runs_a_task_through_its_own_worker(tmp_path):
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PAYROLL_VAR_DIR": str(tmp_path / "var"),
-           "LANG": "C.UTF-8"}
+def test_demo_runs_the_payroll_to_success_on_the_embedded_default(tmp_path):
+    var = tmp_path / "var"
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PAYROLL_VAR_DIR": str(var), "LANG": "C.UTF-8"}
     port = free_port()
     demo = process_start(name="demo", argv=[PYTHON, "manage.py", "demo_run", "--port", str(port)],
                          env=env, log_dir=tmp_path)
     try:
         wait_until(lambda: "Press Ctrl-C" in demo.log() or not demo.alive(), timeout=180, what="the demo to start")
         assert demo.alive(), demo.log()
-        assert f"http://127.0.0.1:{port}/" in demo.log()
+        log = demo.log()
+        assert f"http://127.0.0.1:{port}/" in log
+        card, pin = re.search(r"服务卡: (\d+)\s+PIN 密码: (\d+)", log).groups()
         wait_until(lambda: _http_ok(f"http://127.0.0.1:{port}/healthz/"), timeout=60, what="the web server")
 
-        clock_file = tmp_path / "var" / "demo" / "clock.txt"
-        assert clock_file.exists()
-        ping = subprocess.run(
-            [PYTHON, "manage.py", "worker_ping", "--timeout", "90"],
-            env=env | {"BUSINESS_CLOCK": f"file:{clock_file}"},
-            capture_output=True, text=True, timeout=120, check=False,
-        )
+        demo_dir = var / "demo"
+        clock = f"file:{demo_dir / 'clock.txt'}"
+        ping = subprocess.run([PYTHON, "manage.py", "worker_ping", "--timeout", "90"],
+                              env=env | {"BUSINESS_CLOCK": clock}, capture_output=True, text=True, timeout=120,
+                              check=False)
         assert ping.returncode == 0, ping.stderr + demo.log()
         assert "answered by demo-worker@" in ping.stdout
-        assert (tmp_path / "var" / "payroll.sqlite3").exists()
 
-        children = {name: int(pid) for name, pid in re.findall(r"(\w+)=(\d+)", demo.log().split("Processes:")[1])}
+        # The enterprise PC: trust the bank, register the USB key, import the agreement, encrypt the sheet.
+        client = EnterpriseClient(home=tmp_path / "client", usbkey_pin="135790", clock=clock)
+        client.set_up(root_pem=demo_dir / "bank-root.pem", usbkey=demo_dir / "usbkey.p12",
+                      agreement_package=demo_dir / "agreement-DF2026000001.pkg")
+        business_today = date.fromisoformat((demo_dir / "clock.txt").read_text()[:10])
+        out = tmp_path / "out"
+        client.payroll_encrypt(sheet=demo_dir / "payroll.xlsx", pay_date=str(business_today + timedelta(days=2)),
+                               batch="DEMO0001", out=out, extra=("--remark-col", "6"))
+        [encrypted] = [p for p in out.iterdir() if p.suffix not in {".pdf", ".txt"}]
+
+        # The kiosk: swipe, PIN, upload, wait for pre-validation, confirm, wait for 成功.
+        kiosk = KioskHttp(f"http://127.0.0.1:{port}")
+        assert kiosk.login(card=card, pin=pin).endswith("/home/")
+        batch_id = kiosk.payroll_upload(filename=encrypted.name, data=encrypted.read_bytes())
+        wait_until(lambda: not kiosk.batch_status(batch_id)["busy"], timeout=120, what="pre-validation")
+        status = kiosk.batch_status(batch_id)
+        assert status["status"] == "awaiting_confirmation", status
+        _url, page = kiosk.get(f"/payroll/{batch_id}/")
+        assert "何平" in page  # the new hire, listed for confirmation
+        kiosk.post(f"/payroll/{batch_id}/confirm/", {})
+        wait_until(lambda: kiosk.batch_status(batch_id)["status"] == "stored", timeout=120, what="storing")
+        assert kiosk.batch_status(batch_id)["label"] == "成功"
+
+        children = {name: int(pid) for name, pid in re.findall(r"(\w+)=(\d+)", log.split("Processes:")[1])}
         assert set(children) == {"web", "worker", "beat"}
         assert all(_pid_alive(pid) for pid in children.values())
     finally:

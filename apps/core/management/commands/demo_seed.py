@@ -65,7 +65,7 @@ def _luhn_complete(prefix: str) -> str:
 def demo_employees() -> list[dict]:
     people = []
     for i, name in enumerate(NAMES, start=1):
-        first17 = f"310104{1980 + i:04d}0{(i % 9) + 1}1{i:01d}{i % 10}{(i * 7) % 10}"[:17]
+        first17 = f"310104{1980 + i:04d}{i % 12 + 1:02d}{i % 28 + 1:02d}{i * 7:03d}"  # region, birth date, order
         people.append({
             "id_type": "0",
             "id_number": first17 + resident_id_check_char(first17),
