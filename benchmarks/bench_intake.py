@@ -72,6 +72,12 @@ def django_setup(private_dir: str) -> None:
     call_command("migrate", verbosity=0)
 
 
+def require(condition: bool, message: str) -> None:
+    """A benchmark that silently measured a failure is worse than none."""
+    if not condition:
+        raise RuntimeError(message)
+
+
 class Timeline:
     """Wraps functions a service calls and records when each call started and ended."""
 
@@ -167,7 +173,7 @@ def raw_copy_baselines(*, batch_id: int, rows) -> tuple[float, float]:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT count(*) FROM payroll_payrollrow WHERE batch_id = %s", [batch_id])
                 stored = cursor.fetchone()[0]
-            assert stored == len(rows), stored  # noqa: S101 — a benchmark that measured a failure is worse
+            require(stored == len(rows), f"baseline stored {stored} rows")
             transaction.set_rollback(True)
         timings.append(elapsed)
     return timings[0], timings[1]
@@ -194,11 +200,12 @@ def pure_phases(*, sealed: bytes, rows_count: int, company_id: int, agreement) -
     start = time.perf_counter()
     errors += payroll_check(payroll=payroll, today=now.date(), single_limit=agreement.single_limit)
     out["check (payroll_check)"] = time.perf_counter() - start
-    assert not errors and len(payroll.rows) == rows_count, errors[:3]  # noqa: S101
+    require(not errors, f"the file has errors: {errors[:3]}")
+    require(len(payroll.rows) == rows_count, f"{len(payroll.rows)} rows parsed")
     start = time.perf_counter()
     known = registry_names(company_id=company_id, accounts=(r.account for r in payroll.rows))
     out["registry match (registry_names)"] = time.perf_counter() - start
-    assert len(known) == (rows_count + 1) // 2, len(known)  # noqa: S101
+    require(len(known) == (rows_count + 1) // 2, f"the registry knows {len(known)} accounts")
     return out
 
 
@@ -233,15 +240,16 @@ def services_run(*, party, sealed: bytes) -> tuple[dict[str, float], dict[str, f
         intake.payroll_batch_prevalidate(batch_id=batch.pk)
         t2 = time.perf_counter()
         batch.refresh_from_db()
-        assert batch.status == BatchStatus.AWAITING_CONFIRMATION, (batch.status, batch.errors[:3])  # noqa: S101
+        require(batch.status == BatchStatus.AWAITING_CONFIRMATION, f"{batch.status}: {batch.errors[:3]}")
         intake.payroll_batch_confirm(batch=batch, card=party.card)
         t3 = time.perf_counter()
         stored = storing.payroll_batch_store(batch_id=batch.pk)
         t4 = time.perf_counter()
     batch = PayrollBatch.objects.get(pk=batch.pk)
-    assert stored and batch.status == BatchStatus.STORED, batch.status  # noqa: S101
-    assert batch.rows.count() == batch.record_count  # noqa: S101
-    assert [t for t, _pk in enqueued] == ["payroll_prevalidate_task", "payroll_store_task"], enqueued  # noqa: S101
+    require(stored, "payroll_batch_store did nothing")
+    require(batch.status == BatchStatus.STORED, f"batch is {batch.status}")
+    require(batch.rows.count() == batch.record_count, "not every row was stored")
+    require([t for t, _pk in enqueued] == ["payroll_prevalidate_task", "payroll_store_task"], f"{enqueued}")
 
     i, s = "apps.payroll.services.intake.", "apps.payroll.services.storing."
     # Registry match: from the end of the duplicate check to the verified file being written.
