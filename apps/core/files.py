@@ -72,10 +72,7 @@ class MaxSizeUploadHandler(FileUploadHandler):
     """Stops reading a request as soon as it declares or sends more than UPLOAD_MAX_BYTES, so an
     oversized upload is refused before it is read whole. Install it first in request.upload_handlers."""
 
-    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):  # noqa: N803
-        self.too_large = content_length is not None and content_length > settings.UPLOAD_MAX_BYTES + 64 * 1024
-        if self.too_large:
-            raise StopUpload(connection_reset=False)
+    too_large = False
 
     def receive_data_chunk(self, raw_data, start):
         if start + len(raw_data) > settings.UPLOAD_MAX_BYTES:
