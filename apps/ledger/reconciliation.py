@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 
 from apps.core.files import private_path
 from apps.ledger.models import EntryKind, EntrySide, JournalEntry
@@ -47,12 +47,12 @@ def _posted(batch_id: int) -> dict[tuple[str, str], tuple[int, Decimal]]:
     net: dict[tuple[str, str], tuple[int, Decimal]] = defaultdict(lambda: (0, _ZERO))
     grouped = (
         JournalEntry.objects.filter(batch_id=batch_id)
-        .values("kind", "side", reversed_leg=Q(reversal_of__isnull=False))
+        .values("kind", "side", "is_reversal")
         .annotate(n=Count("id"), total=Sum("amount"))
     )
     for group in grouped:
         side, sign = group["side"], 1
-        if group["reversed_leg"]:
+        if group["is_reversal"]:
             side, sign = (EntrySide.CREDIT if side == EntrySide.DEBIT else EntrySide.DEBIT), -1
         count, amount = net[(group["kind"], side)]
         net[(group["kind"], side)] = (count + sign * group["n"], amount + sign * group["total"])

@@ -16,7 +16,15 @@ from django.db import connection, transaction
 from apps.agreements.models import Company
 from apps.core import clock
 from apps.core.errors import ServiceError
-from apps.ledger.models import AccountKind, AccountStatus, EntryKind, EntrySide, JournalEntry, LedgerAccount
+from apps.ledger.models import (
+    AccountKind,
+    AccountStatus,
+    EntryKind,
+    EntrySide,
+    JournalEntry,
+    JournalReversal,
+    LedgerAccount,
+)
 
 # The bank's own accounts, opened on first use.
 FEE_INCOME_NUMBER = "FEE-INCOME-CNY"
@@ -71,21 +79,27 @@ def ledger_posting_lock() -> LedgerAccount:
     return LedgerAccount.objects.select_for_update().get(pk=fee_income.pk)
 
 
-def balances_apply(*, txn_id: uuid.UUID) -> int:
-    """Move the balance of every account ``txn_id`` touched, in one statement. Returns the count."""
+def balances_apply(*, txn_id: uuid.UUID, account_ids: list[int] | None = None) -> int:
+    """Move the balance of every account ``txn_id`` touched (or only ``account_ids``), in one
+    statement. Returns the number of accounts moved."""
+    only = ""
+    params: list = [uuid_param(txn_id)]
+    if account_ids is not None:
+        only = f" AND account_id IN ({', '.join(['%s'] * len(account_ids))})"
+        params += account_ids
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             UPDATE ledger_ledgeraccount
                SET balance = ledger_ledgeraccount.balance + d.delta
               FROM (SELECT account_id,
                            SUM(CASE WHEN side = 'C' THEN amount ELSE -amount END) AS delta
                       FROM ledger_journalentry
-                     WHERE txn_id = %s
+                     WHERE txn_id = %s{only}
                      GROUP BY account_id) AS d
              WHERE ledger_ledgeraccount.id = d.account_id
-            """,
-            [uuid_param(txn_id)],
+            """,  # noqa: S608 - only placeholders are interpolated
+            params,
         )
         return cursor.rowcount
 
@@ -126,7 +140,7 @@ def ledger_deposit(*, account: LedgerAccount, amount: Decimal, memo: str = "存�
 
 def journal_reverse(*, txn_id: uuid.UUID, memo: str, business_date: date | None = None) -> uuid.UUID:
     """Cancel a whole transaction with a new one: every leg mirrored on the other side. A txn is
-    reversed once (``reversal_of`` is unique), and a reversal is not itself reversed."""
+    reversed once and a reversal is not itself reversed (JournalReversal is unique both ways)."""
     day = business_date or clock.today()
     reversal_id = uuid.uuid4()
     with transaction.atomic():
@@ -134,18 +148,18 @@ def journal_reverse(*, txn_id: uuid.UUID, memo: str, business_date: date | None 
         legs = JournalEntry.objects.filter(txn_id=txn_id)
         if not legs.exists():
             raise LedgerError("txn_unknown", "交易不存在。", f"No ledger transaction {txn_id}.")
-        if legs.filter(reversal_of__isnull=False).exists():
+        if legs.filter(is_reversal=True).exists():
             raise LedgerError("txn_is_reversal", "冲正交易不能再冲正。", "A reversal cannot be reversed.")
-        if JournalEntry.objects.filter(reversal_of__txn_id=txn_id).exists():
+        if JournalReversal.objects.filter(original_txn=txn_id).exists():
             raise LedgerError("txn_reversed", "该交易已冲正。", "This transaction was already reversed.")
+        JournalReversal.objects.create(original_txn=txn_id, reversal_txn=reversal_id, memo=memo[:200])
         with connection.cursor() as cursor:
             cursor.execute(
                 """
                 INSERT INTO ledger_journalentry
-                       (txn_id, account_id, side, kind, amount, batch_id, row_seq, reversal_of_id, memo,
-                        business_date)
+                       (txn_id, account_id, side, kind, amount, batch_id, row_seq, is_reversal, memo, business_date)
                 SELECT %s, account_id, CASE side WHEN 'D' THEN 'C' ELSE 'D' END, kind, amount, batch_id,
-                       row_seq, id, %s, %s
+                       row_seq, TRUE, %s, %s
                   FROM ledger_journalentry
                  WHERE txn_id = %s
                 """,

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from apps.ledger.models import AccountKind, JournalEntry, LedgerAccount
+from apps.ledger.models import AccountKind, JournalEntry, JournalReversal, LedgerAccount
 from apps.ledger.services import (
     LedgerError,
     journal_reverse,
@@ -116,8 +116,9 @@ def test_reversal_mirrors_every_leg_and_restores_balances(two_accounts) -> None:
     assert _balances()["6222000000000001"] == Decimal("70.00")
     reversal = journal_reverse(txn_id=txn, memo="冲正：误转")
     legs = list(JournalEntry.objects.filter(txn_id=reversal).order_by("id").values_list(
-        "account_id", "side", "amount", "reversal_of__txn_id"))
-    assert legs == [(a.pk, "C", Decimal("30.00"), txn), (b.pk, "D", Decimal("30.00"), txn)]
+        "account_id", "side", "amount", "is_reversal"))
+    assert legs == [(a.pk, "C", Decimal("30.00"), True), (b.pk, "D", Decimal("30.00"), True)]
+    assert JournalReversal.objects.get(original_txn=txn).reversal_txn == reversal
     balances = _balances()
     assert balances["6222000000000001"] == Decimal("100.00")
     assert balances["6222000000000002"] == Decimal("0.00")
@@ -146,3 +147,22 @@ def test_commit_of_unbalanced_entries_is_refused_by_postgresql(business_clock) -
     # The same legs, balanced, commit.
     _commit_legs([(txn, a, "D", "500.00"), (txn, b, "C", "500.00")], check_now=False)
     assert JournalEntry.objects.filter(txn_id=txn).count() == 2
+
+
+def test_a_leg_naming_a_missing_account_is_refused_at_commit(two_accounts) -> None:
+    a, _b, _txn = two_accounts
+    ghost = LedgerAccount(pk=a.pk + 10_000)  # no such row
+    before = _journal_snapshot()
+    txn = uuid.uuid4()
+    with pytest.raises(IntegrityError, match="account or batch that does not exist") as refused:
+        _commit_legs([(txn, a, "D", "10.00"), (txn, ghost, "C", "10.00")], check_now=True)
+    assert refused.value.__cause__.sqlstate == "23503"  # foreign_key_violation
+    assert _journal_snapshot() == before
+
+
+def test_ledger_accounts_are_never_deleted(two_accounts) -> None:
+    a, _b, _txn = two_accounts
+    with pytest.raises(IntegrityError, match="closed, never deleted"), transaction.atomic(), \
+            connection.cursor() as cursor:
+        cursor.execute("DELETE FROM ledger_ledgeraccount WHERE id = %s", [a.pk])
+    assert LedgerAccount.objects.filter(pk=a.pk).exists()

@@ -57,8 +57,8 @@ def pausing_worker(live_worker, session_dir):
 
 def _posting_underway() -> int | None:
     """The backend of a transaction that has inserted journal rows and not committed: it is idle
-    in transaction, its last statement was the credits INSERT, and it holds the INSERT's lock on
-    the journal table. Returns its pid."""
+    in transaction (the worker sleeps inside it) and holds RowExclusiveLock on the journal, which
+    only an INSERT can have taken (UPDATE and DELETE are refused). Returns its pid."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -66,10 +66,8 @@ def _posting_underway() -> int | None:
               JOIN pg_locks AS l ON l.pid = a.pid
              WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
                AND a.state = 'idle in transaction'
-               AND a.query LIKE %s
                AND l.relation = 'ledger_journalentry'::regclass AND l.mode = 'RowExclusiveLock' AND l.granted
-            """,
-            ["%INSERT INTO ledger_journalentry%"],
+            """
         )
         row = cursor.fetchone()
     return row[0] if row else None

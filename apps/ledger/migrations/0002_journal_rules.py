@@ -86,7 +86,7 @@ DROP FUNCTION IF EXISTS ledger_journal_refuse_change();
 def _on_postgresql(sql: str):
     def run(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)  # None: the % in RAISE are not placeholders
 
     return run
 

@@ -1,0 +1,58 @@
+"""Back office: ledger accounts and the journal, read-only.
+
+Money is never edited here: balances move only by postings, and PostgreSQL refuses UPDATE and
+DELETE on the journal anyway. Anything that writes goes through apps.ledger.services.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.admin_pages import ReadOnlyAdmin
+from apps.ledger.models import JournalEntry, JournalReversal, LedgerAccount
+
+
+@admin.register(LedgerAccount)
+class LedgerAccountAdmin(ReadOnlyAdmin):
+    list_display = ("number", "holder_name", "kind", "status", "balance", "currency", "company", "created_at")
+    list_filter = ("kind", "status")
+    search_fields = ("=number", "holder_name", "company__name")
+    list_select_related = ("company",)
+    raw_id_fields = ("company",)
+    readonly_fields = ("entries_link",)
+    list_per_page = 100
+
+    @admin.display(description=_("会计分录"))
+    def entries_link(self, obj: LedgerAccount) -> str:
+        url = reverse("admin:ledger_journalentry_changelist")
+        return format_html('<a href="{}?account__id__exact={}">{}</a>', url, obj.pk, _("查看分录"))
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnlyAdmin):
+    list_display = ("id", "txn_id", "business_date", "account", "side", "kind", "amount", "batch_link", "row_seq",
+                    "is_reversal", "memo")
+    list_filter = ("side", "kind", "is_reversal", ("business_date", admin.DateFieldListFilter))
+    # Exact matches only: a LIKE over millions of legs is a full scan.
+    search_fields = ("=txn_id", "=account__number")
+    list_select_related = ("account",)
+    raw_id_fields = ("account", "batch")
+    ordering = ("-id",)
+    list_per_page = 100
+
+    @admin.display(description=_("代发批次"), ordering="batch")
+    def batch_link(self, obj: JournalEntry) -> str:
+        # The id, not str(batch): no join to batches per leg.
+        if obj.batch_id is None:
+            return "-"
+        url = reverse("admin:payroll_payrollbatch_change", args=[obj.batch_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.batch_id)
+
+
+@admin.register(JournalReversal)
+class JournalReversalAdmin(ReadOnlyAdmin):
+    list_display = ("original_txn", "reversal_txn", "memo", "created_at")
+    search_fields = ("=original_txn", "=reversal_txn")
