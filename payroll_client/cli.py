@@ -145,8 +145,24 @@ def parser_build() -> argparse.ArgumentParser:
     p.add_argument("--agreement", help="协议编号 only this agreement")
     p.set_defaults(handler=commands.cmd_history)
 
-    p = sub.add_parser("account-opening", help="批量开户 — batch account opening (尚未提供 not yet offered)")
+    p = sub.add_parser("account-opening", help="批量开户 — employees without an account: check, sign, encrypt")
+    p.add_argument("sheet", help="开户人员表 the sheet of employees to open accounts for (.xlsx .xls .csv)")
+    _agreement(p)
+    p.add_argument("--out", required=True, help="批量开户文件保存路径 output folder")
+    group = p.add_argument_group("列号 columns (1-based)")
+    group.add_argument("--id-type-col", type=int, default=1, help="证件类型读取列号 ID type column (1)")
+    group.add_argument("--id-number-col", type=int, default=2, help="证件读取列号 ID number column (2)")
+    group.add_argument("--name-col", type=int, default=3, help="姓名读取列号 name column (3)")
+    group.add_argument("--phone-col", type=int, default=4, help="手机号码读取列号 mobile phone column (4)")
+    group.add_argument("--remark-col", type=int, default=0, help="备注列号 remark column (0 = none)")
+    group.add_argument("--first-row", type=int, default=2, help="记录读取起始行号 first data row (2)")
+    group.add_argument("--count", type=int, default=None, help="记录总数 record count (checked when given)")
     p.set_defaults(handler=commands.cmd_account_opening)
+    p = sub.add_parser("account-opening-result",
+                       help="批量开户结果 — decrypt the bank's result file; write the list of new accounts")
+    p.add_argument("file", help="开户结果文件 the result file from the bank")
+    p.add_argument("--out", required=True, help="保存路径 output folder")
+    p.set_defaults(handler=commands.cmd_account_opening_result)
     return parser
 
 

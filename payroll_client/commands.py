@@ -345,6 +345,32 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_account_opening(args: argparse.Namespace) -> int:
-    _acting(args, "account_opening")
-    raise ExchangeError("not_offered", "批量开户功能尚未提供 (银行尚未发布批量开户文件格式)",
-                        "batch account opening is not offered yet (the bank has not published its file format)")
+    from payroll_client import account_opening, agreements
+
+    conn, user = _acting(args, "account_opening")
+    agreement = agreements.agreement_choose(conn=conn, given=args.agreement)
+    columns = account_opening.OpeningColumns(
+        id_type=args.id_type_col, id_number=args.id_number_col, name=args.name_col, phone=args.phone_col,
+        remark=args.remark_col or None, first_row=args.first_row, record_count=args.count)
+    path, made, digest = account_opening.request_make(
+        conn=conn, operator=user.name, agreement=agreement, data=Path(args.sheet).read_bytes(), filename=args.sheet,
+        columns=columns, today=clock.business_today(), out_dir=Path(args.out),
+        usbkey=_pin_opener(conn, user, "account_opening"))
+    print(f"批量开户文件已生成 account opening file written: {path}")
+    print(f"  {len(made.rows)} 人 people; SHA-256 {digest}")
+    print("请携带此文件到银行柜台办理开户。Take this file to the bank's counter.")
+    return 0
+
+
+def cmd_account_opening_result(args: argparse.Namespace) -> int:
+    from payroll_client import account_opening
+
+    conn, user = _acting(args, "account_opening")
+    paths, result = account_opening.result_make(
+        conn=conn, operator=user.name, data=Path(args.file).read_bytes(), now=clock.business_now(),
+        out_dir=Path(args.out), usbkey=_pin_opener(conn, user, "account_opening"))
+    h = result.header
+    print(f"开户结果 account opening result: 成功 opened {h.opened_count} 人, 未开户 refused {h.refused_count} 人")
+    for path in paths:
+        print(f"  {path}")
+    return 0
