@@ -107,7 +107,7 @@ class ReturnRow:
     account: str
     name: str
     amount: Decimal
-    result_code: str  # "0000" paid, else an ISO 20022 reason code (AC01, AC04, AC06, AM04, NAME)
+    result_code: str  # "0000" paid, else an ISO 20022 reason code (AC01 account missing, AC04 closed, AC06 frozen, BE01 name mismatch, AM04 settlement account cannot cover the batch)
     message: str
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from apps.ledger.schedule import bank_beat_schedule
 from config.env import env, env_db, env_typed, env_url
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -197,6 +199,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": env_typed("PAYROLL_SWEEP_SECONDS", int, default=60),
     },
 }
+# Pay day every PAYDAY_INTERVAL_MINUTES (a divisor of 60) and the return files early each morning.
+PAYDAY_INTERVAL_MINUTES = env_typed("PAYDAY_INTERVAL_MINUTES", int, default=30)
+try:
+    CELERY_BEAT_SCHEDULE.update(bank_beat_schedule(payday_interval_minutes=PAYDAY_INTERVAL_MINUTES))
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -61,6 +61,8 @@ def test_production_has_no_default_for_secrets_and_addresses(production_env, mis
         ("ALLOWED_HOSTS", "*", "ALLOWED_HOSTS"),
         ("SECURE_HSTS_SECONDS", "a year", "SECURE_HSTS_SECONDS"),
         ("DEBUG", "maybe-not", "DEBUG"),
+        ("PAYDAY_INTERVAL_MINUTES", "7", "PAYDAY_INTERVAL_MINUTES"),
+        ("KIOSK_IDLE_SECONDS", "two minutes", "KIOSK_IDLE_SECONDS"),
     ],
 )
 def test_malformed_values_raise_improperly_configured(production_env, name, value, message):
