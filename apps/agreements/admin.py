@@ -1,0 +1,298 @@
+"""Back office: companies, agreements (with the signed package export) and certificates (issue
+the enterprise USB key, revoke, download the CRL).
+
+Agreements and certificates are never edited in place: an exported package and an issued key
+carry their values, so a change is a new agreement or a new certificate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
+from stdnum.cn import uscc as uscc_number
+
+from apps.agreements.models import Agreement, Certificate, Company
+from apps.agreements.services import (
+    agreement_create,
+    agreement_package_export,
+    certificate_revoke,
+    company_create,
+    enterprise_key_issue,
+    trust_store,
+)
+from apps.core import clock
+from apps.core.admin_pages import PinTwiceForm, ReasonForm, download_response, staff_form_response
+from payroll_exchange import pki
+
+
+def _adopt(obj: Any, created: Any) -> None:
+    """Let the admin go on with the row a service created (log entry, redirect, messages)."""
+    obj.__dict__.update({k: v for k, v in created.__dict__.items() if not k.startswith("_")})
+    obj._state.adding = False
+    obj._state.db = created._state.db
+
+
+# -- companies ---------------------------------------------------------------------------------
+
+
+class CompanyForm(forms.ModelForm):
+    class Meta:
+        model = Company
+        fields = ("name", "uscc")
+
+    def clean_uscc(self) -> str:
+        # Shown on the form before company_create (which checks the same with python-stdnum)
+        # so a typo is a field error, not a failed save.
+        raw = self.cleaned_data["uscc"]
+        try:
+            return uscc_number.validate(raw)
+        except Exception as exc:  # stdnum raises several ValidationError subclasses
+            raise forms.ValidationError(
+                gettext("统一社会信用代码 %(code)s 无效，请核对营业执照。") % {"code": raw}, code="uscc_invalid"
+            ) from exc
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    form = CompanyForm
+    list_display = ("name", "uscc", "created_at")
+    search_fields = ("name", "=uscc")
+    readonly_fields = ("created_at",)
+    list_per_page = 50
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Company | None = None) -> tuple[str, ...]:
+        # The code identifies the company on every certificate and file: fixed once created.
+        return ("uscc", "created_at") if obj is not None else ("created_at",)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Company | None = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Company, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)  # the name only
+            return
+        _adopt(obj, company_create(name=form.cleaned_data["name"], uscc=form.cleaned_data["uscc"]))
+
+
+# -- agreements --------------------------------------------------------------------------------
+
+
+class AgreementForm(forms.ModelForm):
+    class Meta:
+        model = Agreement
+        fields = ("company", "number", "payer_unit_no", "start_date", "end_date", "fee_per_payment", "single_limit",
+                  "settlement_account", "certificate")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        company, certificate = cleaned.get("company"), cleaned.get("certificate")
+        if company and certificate:
+            # agreement_create refuses these too (ValueError); here they are field errors.
+            if certificate.role != Certificate.Role.ENTERPRISE or certificate.company_id != company.pk:
+                self.add_error("certificate", gettext("绑定证书必须是该企业的企业证书。"))
+            elif certificate.revoked_at is not None:
+                self.add_error("certificate", gettext("该证书已吊销，不能绑定新协议。"))
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", gettext("协议到期日不能早于起始日。"))
+        return cleaned
+
+
+@admin.register(Agreement)
+class AgreementAdmin(admin.ModelAdmin):
+    form = AgreementForm
+    list_display = ("number", "company", "payer_unit_no", "start_date", "end_date", "fee_per_payment", "single_limit",
+                    "settlement_account", "certificate_serial")
+    list_filter = ("end_date",)
+    search_fields = ("number", "payer_unit_no", "company__name", "=settlement_account")
+    list_select_related = ("company", "certificate")
+    raw_id_fields = ("company", "certificate")
+    actions = ("export_package",)
+    list_per_page = 50
+
+    def has_change_permission(self, request: HttpRequest, obj: Agreement | None = None) -> bool:
+        return False  # a signed package may already be out there with these values
+
+    def has_delete_permission(self, request: HttpRequest, obj: Agreement | None = None) -> bool:
+        return False
+
+    def get_fields(self, request: HttpRequest, obj: Agreement | None = None) -> list[str]:
+        fields = list(AgreementForm.Meta.fields)
+        return [*fields, "created_at", "package_link"] if obj is not None else fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Agreement | None = None) -> tuple[str, ...]:
+        return ("created_at", "package_link") if obj is not None else ()
+
+    @admin.display(description=_("证书序列号"), ordering="certificate__serial")
+    def certificate_serial(self, obj: Agreement) -> str:
+        suffix = gettext("（已吊销）") if obj.certificate.revoked_at else ""
+        return f"{obj.certificate.serial}{suffix}"
+
+    @admin.display(description=_("协议数据包"))
+    def package_link(self, obj: Agreement) -> str:
+        url = reverse("admin:agreements_agreement_package", args=[obj.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, gettext("导出协议数据包"))
+
+    def save_model(self, request: HttpRequest, obj: Agreement, form: forms.ModelForm, change: bool) -> None:
+        _adopt(obj, agreement_create(**{name: form.cleaned_data[name] for name in AgreementForm.Meta.fields}))
+
+    def get_urls(self) -> list:
+        return [
+            path("<int:pk>/package/", self.admin_site.admin_view(self.package_view),
+                 name="agreements_agreement_package"),
+            *super().get_urls(),
+        ]
+
+    def _package_response(self, agreement: Agreement) -> HttpResponse:
+        return download_response(data=agreement_package_export(agreement=agreement),
+                                 filename=f"{agreement.number}.agreement.p7s", content_type="application/pkcs7-mime")
+
+    def package_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        agreement = get_object_or_404(Agreement.objects.select_related("company", "certificate"), pk=pk)
+        return self._package_response(agreement)
+
+    @admin.action(description=_("导出协议数据包"), permissions=["view"])
+    def export_package(self, request: HttpRequest, queryset: QuerySet[Agreement]) -> HttpResponse | None:
+        agreements = list(queryset.select_related("company", "certificate")[:2])
+        if len(agreements) != 1:
+            self.message_user(request, gettext("请只选择一个协议导出数据包。"), messages.WARNING)
+            return None
+        return self._package_response(agreements[0])
+
+
+# -- certificates ------------------------------------------------------------------------------
+
+
+class CertificateStatusFilter(admin.SimpleListFilter):
+    title = _("状态")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("valid", _("有效")), ("revoked", _("已吊销")), ("expired", _("已过期"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Certificate]) -> QuerySet[Certificate]:
+        now = clock.now()
+        if self.value() == "valid":
+            return queryset.filter(revoked_at__isnull=True, not_after__gt=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        if self.value() == "expired":
+            return queryset.filter(revoked_at__isnull=True, not_after__lte=now)
+        return queryset
+
+
+class KeyIssueForm(PinTwiceForm):
+    company = forms.ModelChoiceField(label=_("企业"), queryset=Company.objects.order_by("name"))
+    common_name = forms.CharField(label=_("证书名称（CN）"), max_length=64, required=False,
+                                  help_text=_("留空则使用企业名称。"))
+    field_order = ("company", "common_name", "pin1", "pin2")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pin1"].help_text = _("USBKEY 密码，至少 6 位；企业在客户端打开 USBKEY 时输入。")
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    change_list_template = "admin/agreements/certificate/change_list.html"
+    list_display = ("serial", "subject", "role", "company", "not_after", "status", "revoked_at")
+    list_filter = (CertificateStatusFilter, "role")
+    search_fields = ("=serial", "subject", "=fingerprint", "company__name")
+    list_select_related = ("company",)
+    raw_id_fields = ("company",)
+    fields = ("role", "company", "serial", "fingerprint", "subject", "not_before", "not_after", "revoked_at",
+              "revocation_reason", "created_at", "pem")
+    readonly_fields = fields
+    actions = ("revoke_selected",)
+    list_per_page = 50
+
+    def has_change_permission(self, request: HttpRequest, obj: Certificate | None = None) -> bool:
+        return False  # issued certificates are facts; revocation is an action
+
+    def has_delete_permission(self, request: HttpRequest, obj: Certificate | None = None) -> bool:
+        return False  # the CRL is made from these rows
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("agreements.change_certificate")
+
+    @admin.display(description=_("状态"))
+    def status(self, obj: Certificate) -> str:
+        now = clock.now()
+        if obj.revoked_at is not None:
+            return gettext("已吊销")
+        if obj.not_after <= now:
+            return gettext("已过期")
+        if obj.not_before > now:
+            return gettext("未生效")
+        return gettext("有效")
+
+    def get_urls(self) -> list:
+        return [
+            path("crl/", self.admin_site.admin_view(self.crl_view), name="agreements_certificate_crl"),
+            *super().get_urls(),
+        ]
+
+    def crl_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        # Made fresh from the table: a certificate revoked a moment ago is on it.
+        crl = trust_store(now=clock.now()).crls[0]
+        return download_response(data=pki.crl_pem(crl), filename="payroll-bank.crl.pem",
+                                 content_type="application/pkix-crl")
+
+    @method_decorator(sensitive_post_parameters("pin1", "pin2"))
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        """签发企业证书: the "add" button issues a key pair and answers with the USB key (.p12)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = KeyIssueForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            company = form.cleaned_data["company"]
+            certificate, p12 = enterprise_key_issue(company=company, pin=form.pin, now=clock.now(),
+                                                    common_name=form.cleaned_data["common_name"])
+            self.log_addition(request, certificate, [{"added": {}}])
+            return download_response(data=p12, filename=f"{company.uscc}-{certificate.serial}.p12",
+                                     content_type="application/x-pkcs12")
+        return staff_form_response(
+            request, model_admin=self, title=gettext("签发企业证书（USBKEY）"), form=form,
+            intro=gettext("签发后立即下载 USBKEY 文件（.p12），写入企业的 USBKEY 介质；"
+                          "银行不保存私钥，文件丢失只能重新签发。"),
+            submit_label=gettext("签发并下载"), cancel_url=reverse("admin:agreements_certificate_changelist"),
+        )
+
+    @admin.action(description=_("吊销所选证书（须填写原因）"), permissions=["revoke"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Certificate]) -> HttpResponse | None:
+        selected = list(queryset.select_related("company"))
+        bank_certs = [c for c in selected if c.role != Certificate.Role.ENTERPRISE]
+        if bank_certs:
+            self.message_user(request, gettext("银行证书不能在后台吊销。"), messages.ERROR)
+            return None
+        form = ReasonForm(request.POST if "post" in request.POST else None, required=True)
+        if form.is_bound and form.is_valid():
+            now = clock.now()
+            for certificate in selected:
+                certificate_revoke(certificate=certificate, reason=form.cleaned_data["reason"], now=now,
+                                   actor=request.user.get_username())
+            self.message_user(request, gettext("已吊销 %(count)d 张证书，证书作废列表（CRL）已更新。")
+                              % {"count": len(selected)}, messages.SUCCESS)
+            return None
+        return staff_form_response(
+            request, model_admin=self, title=gettext("吊销证书"), form=form, objects=selected,
+            intro=gettext("吊销后，用这些证书签名的文件都会被拒绝，绑定它们的协议需换发新证书。"),
+            submit_label=gettext("吊销"), action="revoke_selected",
+            cancel_url=reverse("admin:agreements_certificate_changelist"),
+        )

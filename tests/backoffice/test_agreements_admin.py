@@ -1,0 +1,213 @@
+"""Companies, agreements and certificates in the admin: add through the services, export the
+bank-signed package, issue a USB key, revoke (the CRL and pre-validation follow)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from apps.agreements.models import Agreement, Certificate, Company
+from apps.agreements.services import trust_store
+from apps.core import clock
+from apps.core.models import AuditEvent
+from apps.payroll.models import BatchStatus
+from apps.payroll.services.intake import payroll_batch_prevalidate, payroll_batch_submit
+from payroll_exchange import pki
+from payroll_exchange.envelope import signed_open
+from payroll_exchange.formats import agreement_load
+from tests.backoffice.conftest import client_for, staff_user
+from tests.factories import payroll_file_bytes, payroll_rows, upload
+
+pytestmark = pytest.mark.django_db
+
+COMPANIES = "/admin/agreements/company/"
+AGREEMENTS = "/admin/agreements/agreement/"
+CERTIFICATES = "/admin/agreements/certificate/"
+USCC_C = "91440300MA5DEQXL05"
+
+
+@pytest.fixture
+def counter(django_user_model):
+    """A counter officer: companies, agreements and certificates, nothing of payroll review."""
+    user = staff_user(django_user_model, "counter-chen")
+    user.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="agreements",
+        codename__in=["add_company", "view_company", "change_company", "add_agreement", "view_agreement",
+                      "add_certificate", "view_certificate", "change_certificate"],
+    ))
+    return client_for(user)
+
+
+def test_a_company_is_added_with_a_checked_uscc(business_clock, platform_keys, counter):
+    refused = counter.post(f"{COMPANIES}add/", {"name": "深圳测试有限公司", "uscc": "91440300MA5DEQXL0X"})
+    assert refused.status_code == 200
+    assert "统一社会信用代码 91440300MA5DEQXL0X 无效" in refused.content.decode()
+    assert not Company.objects.exists()
+
+    added = counter.post(f"{COMPANIES}add/", {"name": "深圳测试有限公司", "uscc": USCC_C.lower()})
+
+    assert added.status_code == 302
+    company = Company.objects.get()
+    assert (company.name, company.uscc) == ("深圳测试有限公司", USCC_C)
+    page = counter.get(f"{COMPANIES}{company.pk}/change/").content.decode()
+    assert 'name="uscc"' not in page  # fixed once created
+    assert 'name="name"' in page
+
+
+def test_an_agreement_is_added_bound_to_its_own_enterprise_certificate(
+    business_clock, our_agent, other_agent, counter
+):
+    form = {
+        "company": our_agent.company.pk, "number": "DF0009", "payer_unit_no": "U31009",
+        "start_date": "2026-12-01", "end_date": "2027-11-30", "fee_per_payment": "1.20",
+        "single_limit": "30000.00", "settlement_account": "310066001800009",
+        "certificate": other_agent.agreement.certificate.pk,  # another company's certificate
+    }
+    refused = counter.post(f"{AGREEMENTS}add/", form)
+    assert refused.status_code == 200
+    assert "绑定证书必须是该企业的企业证书" in refused.content.decode()
+    assert not Agreement.objects.filter(number="DF0009").exists()
+
+    added = counter.post(f"{AGREEMENTS}add/", {**form, "certificate": our_agent.agreement.certificate.pk})
+
+    assert added.status_code == 302
+    agreement = Agreement.objects.get(number="DF0009")
+    assert (agreement.fee_per_payment, agreement.single_limit, agreement.end_date) == (
+        Decimal("1.20"), Decimal("30000.00"), date(2027, 11, 30))
+    page = counter.get(f"{AGREEMENTS}{agreement.pk}/change/").content.decode()
+    assert 'name="fee_per_payment"' not in page  # never edited once made
+    assert "导出协议数据包" in page
+    assert counter.post(f"{AGREEMENTS}{agreement.pk}/change/", {**form, "fee_per_payment": "0.01"}).status_code == 403
+
+
+def _package_check(data: bytes, agreement: Agreement) -> None:
+    opened = signed_open(data=data, trust=trust_store(now=clock.now()), now=clock.now(), expected_kind="agreement")
+    package = agreement_load(opened.payload)
+    assert (package.agreement_no, package.payer_unit_no, package.settlement_account) == (
+        agreement.number, agreement.payer_unit_no, agreement.settlement_account)
+    assert package.fee_per_payment == agreement.fee_per_payment
+    assert package.enterprise_cert_fingerprint == agreement.certificate.fingerprint
+
+
+def test_the_agreement_package_downloads_bank_signed_from_the_button_and_the_action(
+    business_clock, our_agent, counter
+):
+    agreement = our_agent.agreement
+
+    button = counter.get(f"{AGREEMENTS}{agreement.pk}/package/")
+    action = counter.post(AGREEMENTS, {"action": "export_package", "_selected_action": [agreement.pk], "index": 0})
+
+    for response in (button, action):
+        assert response.status_code == 200
+        assert 'filename="DF0001.agreement.p7s"' in response["Content-Disposition"]
+        _package_check(response.content, agreement)
+
+
+def test_issuing_a_certificate_downloads_a_usb_key_opened_by_the_pin_typed_twice(
+    business_clock, our_agent, counter
+):
+    mismatch = counter.post(f"{CERTIFICATES}add/", {"company": our_agent.company.pk, "pin1": "usbkey-pin-1",
+                                                    "pin2": "usbkey-pin-2"})
+    assert mismatch.status_code == 200
+    assert "两次输入的密码不一致" in mismatch.content.decode()
+    assert "usbkey-pin-1" not in mismatch.content.decode()  # a PIN is never put back on the page
+    before = Certificate.objects.count()
+    assert before == 1
+
+    response = counter.post(f"{CERTIFICATES}add/", {"company": our_agent.company.pk, "common_name": "DF0001-2",
+                                                    "pin1": "usbkey-pin-1", "pin2": "usbkey-pin-1"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/x-pkcs12"
+    identity = pki.pkcs12_load(data=response.content, pin="usbkey-pin-1")
+    certificate = Certificate.objects.get(fingerprint=pki.cert_fingerprint(identity.cert))
+    assert (certificate.company, certificate.role) == (our_agent.company, Certificate.Role.ENTERPRISE)
+    assert "DF0001-2" in certificate.subject
+    pki.chain_verify(cert=identity.cert, intermediates=[], trust=trust_store(now=clock.now()), now=clock.now())
+
+
+def test_revoking_puts_the_serial_on_the_crl_and_prevalidation_refuses_files_signed_with_it(
+    business_clock, our_agent, bank, counter, django_capture_on_commit_callbacks
+):
+    certificate = our_agent.agreement.certificate
+    without_reason = counter.post(CERTIFICATES, {"action": "revoke_selected", "_selected_action": [certificate.pk],
+                                                 "post": "yes", "reason": ""})
+    assert without_reason.status_code == 200
+    certificate.refresh_from_db()
+    assert certificate.revoked_at is None
+
+    done = counter.post(CERTIFICATES, {"action": "revoke_selected", "_selected_action": [certificate.pk],
+                                       "post": "yes", "reason": "USBKEY 遗失"})
+
+    assert done.status_code == 302
+    certificate.refresh_from_db()
+    assert (certificate.revoked_at, certificate.revocation_reason) == (clock.now(), "USBKEY 遗失")
+    assert AuditEvent.objects.get(action="certificate_revoke").actor == "counter-chen"
+    serial = int(certificate.serial, 16)
+    assert trust_store(now=clock.now()).crls[0].get_revoked_certificate_by_serial_number(serial) is not None
+    crl = counter.get(f"{CERTIFICATES}crl/")
+    assert crl.status_code == 200
+    from cryptography import x509
+
+    assert x509.load_pem_x509_crl(crl.content).get_revoked_certificate_by_serial_number(serial) is not None
+
+    data = payroll_file_bytes(party=our_agent, rows=payroll_rows(2), bank=bank)
+    with django_capture_on_commit_callbacks():
+        batch = payroll_batch_submit(card=our_agent.card, agreement=our_agent.agreement, upload=upload(data))
+    payroll_batch_prevalidate(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert (batch.status, batch.refusal_code) == (BatchStatus.INVALID, "cert_revoked")
+
+
+def test_the_bank_certificate_cannot_be_revoked_from_admin(business_clock, our_agent, counter):
+    from apps.agreements.services import bank_keys_create
+
+    bank_keys_create(now=clock.now())
+    bank_cert = Certificate.objects.get(role=Certificate.Role.BANK)
+    response = counter.post(CERTIFICATES, {"action": "revoke_selected", "_selected_action": [bank_cert.pk],
+                                           "post": "yes", "reason": "试试"}, follow=True)
+    assert any("银行证书不能在后台吊销" in str(m) for m in response.context["messages"])
+    bank_cert.refresh_from_db()
+    assert bank_cert.revoked_at is None
+
+
+def test_certificate_list_shows_status(business_clock, our_agent, counter):
+    response = counter.get(CERTIFICATES)
+    assert response.status_code == 200
+    assert "有效" in response.content.decode()
+    assert "下载证书作废列表（CRL）" in response.content.decode()
+    assert counter.get(CERTIFICATES, {"state": "revoked"}).context["cl"].result_count == 0
+    assert counter.get(CERTIFICATES, {"state": "valid"}).context["cl"].result_count == 1
+
+
+def test_staff_without_permissions_get_nothing(business_clock, our_agent, bank_staff):
+    staff = client_for(bank_staff)
+    agreement, certificate = our_agent.agreement, our_agent.agreement.certificate
+    for url in (COMPANIES, AGREEMENTS, CERTIFICATES, f"{AGREEMENTS}{agreement.pk}/package/", f"{CERTIFICATES}crl/",
+                f"{CERTIFICATES}add/"):
+        assert staff.get(url).status_code == 403, url
+    assert staff.post(f"{CERTIFICATES}add/", {"company": our_agent.company.pk, "pin1": "usbkey-pin-1",
+                                              "pin2": "usbkey-pin-1"}).status_code == 403
+    assert staff.post(CERTIFICATES, {"action": "revoke_selected", "_selected_action": [certificate.pk],
+                                     "post": "yes", "reason": "x"}).status_code == 403
+    certificate.refresh_from_db()
+    assert certificate.revoked_at is None
+    assert Certificate.objects.count() == 1
+
+
+def test_a_viewer_may_export_but_not_revoke_or_issue(business_clock, our_agent, django_user_model):
+    user = staff_user(django_user_model, "viewer-wu")
+    user.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="agreements", codename__in=["view_agreement", "view_certificate"]))
+    viewer = client_for(user)
+    certificate = our_agent.agreement.certificate
+
+    assert viewer.get(f"{AGREEMENTS}{our_agent.agreement.pk}/package/").status_code == 200
+    assert viewer.get(f"{CERTIFICATES}add/").status_code == 403
+    viewer.post(CERTIFICATES, {"action": "revoke_selected", "_selected_action": [certificate.pk], "post": "yes",
+                               "reason": "越权"})
+    certificate.refresh_from_db()
+    assert certificate.revoked_at is None
