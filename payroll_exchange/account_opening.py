@@ -190,8 +190,9 @@ def _person_key(row: AccountOpeningRow | AccountOpeningResultRow) -> tuple[str, 
     return row.id_type, row.id_number.upper()
 
 
-def account_opening_check(*, request: AccountOpeningFile, today: date) -> list[RowError]:
-    """Header, count, every row, and a person (ID type + number) only once per file."""
+def account_opening_header_check(*, request: AccountOpeningFile) -> list[RowError]:
+    """The problems that concern the file as a whole: version, header, record count, sequence
+    numbers. The bank refuses a file with any of them without opening a single account."""
     h = request.header
     rows = request.rows
     errors: list[RowError] = []
@@ -214,23 +215,40 @@ def account_opening_check(*, request: AccountOpeningFile, today: date) -> list[R
                                 f"文件头为 {h.record_count} 笔，实际有 {len(rows)} 笔。请重新生成文件。",
                                 f"the header says {h.record_count} records, the file has {len(rows)}. Make the "
                                 "file again."))
-    births: dict[str, bool] = {}
-    people: dict[tuple[str, str], int] = {}
     seqs: set[int] = set()
     for r in rows:
-        errors.extend(account_opening_row_problems(r, today, births))
-        if r.id_number:
-            first = people.setdefault(_person_key(r), r.seq)
-            if first != r.seq:
-                errors.append(row_error("id_number_duplicate", r.seq, "id_number",
-                                        f"{r.id_number} 与第 {first} 行重复。同一人只能申请开立一个账户，"
-                                        "请删除重复的行。",
-                                        f"{r.id_number} already appears in row {first}. One person may ask for "
-                                        "one account: remove the repeated row."))
         if r.seq in seqs:
             errors.append(row_error("seq_duplicate", r.seq, "seq", f"序号 {r.seq} 已在前面出现。请重新生成文件。",
                                     f"sequence number {r.seq} appears twice. Make the file again."))
         seqs.add(r.seq)
+    return errors
+
+
+def person_repeats(rows: list[AccountOpeningRow]) -> dict[int, int]:
+    """seq of each row whose person (ID type + number) appeared before → seq of the first."""
+    people: dict[tuple[str, str], int] = {}
+    repeats: dict[int, int] = {}
+    for r in rows:
+        if r.id_number:
+            first = people.setdefault(_person_key(r), r.seq)
+            if first != r.seq:
+                repeats[r.seq] = first
+    return repeats
+
+
+def account_opening_check(*, request: AccountOpeningFile, today: date) -> list[RowError]:
+    """Every problem at once: the header's, every row's, and a person only once per file."""
+    errors = account_opening_header_check(request=request)
+    births: dict[str, bool] = {}
+    repeats = person_repeats(request.rows)
+    for r in request.rows:
+        errors.extend(account_opening_row_problems(r, today, births))
+        if r.seq in repeats:
+            errors.append(row_error("id_number_duplicate", r.seq, "id_number",
+                                    f"{r.id_number} 与第 {repeats[r.seq]} 行重复。同一人只能申请开立一个账户，"
+                                    "请删除重复的行。",
+                                    f"{r.id_number} already appears in row {repeats[r.seq]}. One person may ask "
+                                    "for one account: remove the repeated row."))
     return errors
 
 
@@ -335,13 +353,16 @@ def account_opening_result_load(data: bytes) -> tuple[AccountOpeningResultFile, 
     return AccountOpeningResultFile(header, rows), errors
 
 
-def row_refusal(problems: list[RowError], *, duplicate: bool = False) -> tuple[str, str]:
-    """(reason code, message) of a row the bank does not open, from its first problem."""
-    if duplicate:
-        zh, en = RESULT_REASONS["DUPL"]
-        return "DUPL", f"{zh} {en}"
-    field = problems[0].field
-    code = {"id_type": "ID01", "id_number": "ID01", "name": "NM01", "mobile": "MB01"}.get(field or "", "RM01")
+def row_refusal(problems: list[RowError], *, repeated: bool = False) -> tuple[str, str] | None:
+    """(reason code, message) of a row the bank does not open, from its first problem; None
+    when the row can be opened."""
+    if problems:
+        field = problems[0].field or ""
+        code = {"id_type": "ID01", "id_number": "ID01", "name": "NM01", "mobile": "MB01"}.get(field, "RM01")
+    elif repeated:
+        code = "DUPL"
+    else:
+        return None
     zh, en = RESULT_REASONS[code]
     return code, f"{zh} {en}"[:MESSAGE_MAX]
 
@@ -362,6 +383,7 @@ __all__ = [
     "AccountOpeningRow",
     "account_opening_check",
     "account_opening_dump",
+    "account_opening_header_check",
     "account_opening_load",
     "account_opening_result_check",
     "account_opening_result_dump",
@@ -370,6 +392,7 @@ __all__ = [
     "luhn_complete",
     "mobile_normalize",
     "mobile_problem",
+    "person_repeats",
     "row_refusal",
     "unionpay_account_valid",
 ]
