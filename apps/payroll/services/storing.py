@@ -4,6 +4,7 @@ then 成功 — all in one transaction, so a rerun or a killed worker can never 
 from __future__ import annotations
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from apps.core.files import private_path
 from apps.core.services import audit_record
@@ -18,21 +19,71 @@ ROW_COLUMNS = ("batch_id", "seq", "account", "name", "amount", "id_type", "id_nu
                "result_message")
 
 
+# COPY text format: a backslash, tab, newline or carriage return in a value must be escaped.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(*, batch_id: int, rows: list[FileRow]) -> str:
+    """All rows as one COPY text buffer. Formatting the buffer in one pass and sending it with one
+    write is ~0.3 s faster on 100k rows than write_row per row (benchmarks/bench_intake.py)."""
+    text = "".join([
+        f"{batch_id}\t{r.seq}\t{r.account}\t{r.name}\t{r.amount}\t{r.id_type}\t{r.id_number}\t{r.remark}\t\t\n"
+        for r in rows
+    ])
+    # A value needs escaping only if it holds one of the four characters; then the buffer holds
+    # more tabs or newlines than the row structure puts there, or a backslash or CR at all.
+    if (text.count("\t") == 9 * len(rows) and text.count("\n") == len(rows) and "\\" not in text
+            and "\r" not in text):
+        return text
+    return "".join([
+        "\t".join((str(batch_id), str(r.seq), r.account.translate(_COPY_ESCAPES), r.name.translate(_COPY_ESCAPES),
+                   str(r.amount), r.id_type.translate(_COPY_ESCAPES), r.id_number.translate(_COPY_ESCAPES),
+                   r.remark.translate(_COPY_ESCAPES), "", "")) + "\n"
+        for r in rows
+    ])
+
+
 def _rows_copy(*, batch_id: int, rows: list[FileRow]) -> None:
     if connection.vendor == "postgresql":
         # COPY is the fastest bulk path into PostgreSQL: one round trip for all rows.
         with connection.cursor() as cursor, cursor.copy(
             f"COPY {PayrollRow._meta.db_table} ({', '.join(ROW_COLUMNS)}) FROM STDIN"
         ) as copy:
-            for r in rows:
-                copy.write_row((batch_id, r.seq, r.account, r.name, r.amount, r.id_type, r.id_number, r.remark,
-                                "", ""))
+            copy.write(_copy_text(batch_id=batch_id, rows=rows))
         return
     PayrollRow.objects.bulk_create(
         [PayrollRow(batch_id=batch_id, seq=r.seq, account=r.account, name=r.name, amount=r.amount,
                     id_type=r.id_type, id_number=r.id_number, remark=r.remark) for r in rows],
         batch_size=2000,
     )
+
+
+def _newcomers_register(*, batch: PayrollBatch, rows: list[FileRow]) -> int:
+    """Add every account of the batch the registry does not hold yet; return how many were added.
+    Another file may have registered the same account meanwhile; the registry keeps one."""
+    source = f"payroll:{batch.batch_no}"
+    if connection.vendor == "postgresql":
+        # The rows were just copied in: one INSERT ... SELECT from them, the registry's unique
+        # (company, account) index skipping the known ones. Replaces a registry lookup and a
+        # bulk_create of 50k model instances (2.5-4 s on 100k rows, half new) with ~0.3 s.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {Employee._meta.db_table}"  # noqa: S608 — table names are ours
+                " (company_id, account, name, id_type, id_number, added_at, source)"
+                f" SELECT %s, account, name, id_type, id_number, %s, %s FROM {PayrollRow._meta.db_table}"
+                " WHERE batch_id = %s ON CONFLICT DO NOTHING",
+                [batch.company_id, timezone.now(), source, batch.pk],
+            )
+            return cursor.rowcount
+    known = registry_names(company_id=batch.company_id, accounts=(r.account for r in rows))
+    newcomers = {r.account: r for r in rows if r.account not in known}
+    Employee.objects.bulk_create(
+        [Employee(company_id=batch.company_id, account=r.account, name=r.name, id_type=r.id_type,
+                  id_number=r.id_number, source=source) for r in newcomers.values()],
+        batch_size=5000,
+        ignore_conflicts=True,
+    )
+    return len(newcomers)
 
 
 def payroll_batch_store(*, batch_id: int) -> bool:
@@ -53,17 +104,9 @@ def payroll_batch_store(*, batch_id: int) -> bool:
         locked = PayrollBatch.objects.select_for_update().get(pk=batch_id)
         if locked.status != BatchStatus.STORING:
             return False
-        known = registry_names(company_id=locked.company_id, accounts=(r.account for r in rows))
-        newcomers = {r.account: r for r in rows if r.account not in known}
-        Employee.objects.bulk_create(
-            [Employee(company_id=locked.company_id, account=r.account, name=r.name, id_type=r.id_type,
-                      id_number=r.id_number, source=f"payroll:{locked.batch_no}") for r in newcomers.values()],
-            batch_size=5000,
-            # Another file may have registered the same account meanwhile; the registry keeps one.
-            ignore_conflicts=True,
-        )
         _rows_copy(batch_id=batch_id, rows=rows)
+        new_employees = _newcomers_register(batch=locked, rows=rows)
         batch_transition(batch_id=batch_id, action="store")
         audit_record(actor_kind="system", actor="payroll_store", action="payroll_stored", obj=locked,
-                     company_id=locked.company_id, detail={"rows": len(rows), "new_employees": len(newcomers)})
+                     company_id=locked.company_id, detail={"rows": len(rows), "new_employees": new_employees})
     return True
