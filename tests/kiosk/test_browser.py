@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -17,6 +16,7 @@ from apps.payroll.models import BatchStatus, PayrollBatch
 from payroll_exchange.clock import BUSINESS_TZ
 from tests.factories import CARD_PIN, payroll_file_bytes, payroll_rows
 from tests.kiosk.conftest import track2
+from tests.support.browser import assert_accessible, chromium, kiosk_page, shot, swipe_and_pin
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made here between
 # browser steps are ordinary synchronous calls, not calls from async code.
@@ -24,86 +24,17 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-# A 17-inch 5:4 kiosk screen.
-VIEWPORT = {"width": 1280, "height": 1024}
-
-TARGETS_JS = """() => Array.from(document.querySelectorAll(
-    'a, button, input:not([type=hidden]), select, label.btn'))
-  .filter(el => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
-    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && !el.closest('.visually-hidden'); })
-  .map(el => { const r = el.getBoundingClientRect();
-    return {what: el.tagName + '#' + el.id + ' ' + (el.textContent || el.value || '').trim().slice(0, 20),
-            w: r.width, h: r.height}; })"""
-
-CONTRAST_JS = """() => {
-  const parse = c => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
-    const p = m[1].split(',').map(parseFloat); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
-  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
-    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
-  const background = el => { for (; el; el = el.parentElement) {
-    const c = parse(getComputedStyle(el).backgroundColor); if (c && c.a > 0) return c; }
-    return {r: 255, g: 255, b: 255, a: 1}; };
-  const ratio = el => { const a = lum(parse(getComputedStyle(el).color)), b = lum(background(el));
-    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
-  const visible = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0 &&
-    getComputedStyle(el).visibility !== 'hidden' && !el.closest('[hidden]') && !el.closest('.visually-hidden'); };
-  const out = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  while (walker.nextNode()) { const t = walker.currentNode; const el = t.parentElement;
-    if (!t.textContent.trim() || !visible(el)) continue;
-    out.push({text: t.textContent.trim().slice(0, 30), ratio: ratio(el)}); }
-  document.querySelectorAll('input:not([type=hidden]), select').forEach(el => {
-    if (visible(el)) out.push({text: el.tagName + '#' + el.id, ratio: ratio(el)}); });
-  return out;
-}"""
-
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=live_server.url)
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    yield tab
-    context.close()
-
-
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"kiosk-{name}.png"), full_page=True)
-
-
-def assert_accessible(page) -> None:
-    # Nothing runs off the side of the kiosk screen (a kiosk cannot scroll sideways).
-    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
-    small = [t for t in page.evaluate(TARGETS_JS) if t["w"] < 48 or t["h"] < 48]
-    assert small == [], small
-    faint = [t for t in page.evaluate(CONTRAST_JS) if t["ratio"] < 4.5]
-    assert faint == [], faint
-
-
-def swipe_and_pin(page, card_number: str, pin: str) -> None:
-    page.click("#swipe-button")
-    page.type("#card-input", track2(card_number))
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#pinpad:not([hidden])")
-    for digit in pin:
-        page.click(f"#pinpad [data-digit='{digit}']")
-    page.click("#pinpad [data-ok]")
-    page.click("#enter-button")
+    with kiosk_page(browser, live_server.url) as tab:
+        yield tab
 
 
 def test_swipe_tap_the_pin_and_reach_home(page, our_agent):
