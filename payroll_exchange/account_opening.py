@@ -40,7 +40,7 @@ KIND_RESULT = "ACCOUNT_OPENING_RESULT"
 # no result kind yet. The recipient header (bank vs enterprise certificate), the payload's first
 # line and the signer checks of both readers keep the two directions apart.
 ENVELOPE_KIND_REQUEST = "account_opening"
-ENVELOPE_KIND_RESULT = "account_opening"
+ENVELOPE_KIND_RESULT = "account_opening_result"
 
 REQUEST_HEADER_FIELDS = ("agreement_no", "payer_unit_no", "record_count")
 REQUEST_ROW_FIELDS = ("seq", "id_type", "id_number", "name", "mobile", "remark")

@@ -38,11 +38,11 @@ from payroll_exchange import cms_profile
 from payroll_exchange.errors import ExchangeError
 from payroll_exchange.pki import Identity, TrustStore, cert_fingerprint, cert_role, chain_verify
 
-KINDS = ("payroll", "employees", "return", "agreement", "account_opening")
+KINDS = ("payroll", "employees", "return", "agreement", "account_opening", "account_opening_result")
 # Files only the bank writes. An enterprise certificate chains to the same root, so without this
 # an enterprise could sign its own "agreement package" or a fake return file.
-BANK_SIGNED_KINDS = frozenset({"return", "agreement"})
-ENTERPRISE_SIGNED_KINDS = frozenset({"payroll", "employees"})
+BANK_SIGNED_KINDS = frozenset({"return", "agreement", "account_opening_result"})
+ENTERPRISE_SIGNED_KINDS = frozenset({"payroll", "employees", "account_opening"})
 ANY_RECIPIENT = "*"
 
 _MAGIC = b"PAYROLL-EXCHANGE/1\n"
@@ -181,9 +181,11 @@ def _verify_and_split(
     if (kind in BANK_SIGNED_KINDS and role != "bank") or (kind in ENTERPRISE_SIGNED_KINDS and role != "enterprise"):
         raise _error(
             "envelope_signer_role",
-            "文件的签名方身份与文件类型不符（回盘文件和协议数据包只能由银行签名），请勿使用此文件。",
-            "The signer's role does not fit the kind of file (return files and agreement packages "
-            "are signed by the bank only). Do not use this file.",
+            "文件的签名方身份与文件类型不符（回盘文件、协议数据包和开户结果只能由银行签名，"
+            "工资、员工和开户申请文件只能由企业签名），请勿使用此文件。",
+            "The signer's role does not fit the kind of file (return files, agreement packages and "
+            "account-opening results are signed by the bank only; payroll, employee and account-opening "
+            "files by the enterprise only). Do not use this file.",
         )
     return kind, file_id, recipient, payload, signer
 

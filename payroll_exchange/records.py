@@ -107,7 +107,9 @@ class ReturnRow:
     account: str
     name: str
     amount: Decimal
-    result_code: str  # "0000" paid, else an ISO 20022 reason code (AC01 account missing, AC04 closed, AC06 frozen, BE01 name mismatch, AM04 settlement account cannot cover the batch)
+    # "0000" paid, else an ISO 20022 reason code: AC01 account missing, AC04 closed, AC06 frozen,
+    # BE01 name mismatch, AM04 the settlement account cannot cover the batch.
+    result_code: str
     message: str
 
 

@@ -263,7 +263,8 @@ class CertificateAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             company = form.cleaned_data["company"]
             certificate, p12 = enterprise_key_issue(company=company, pin=form.pin, now=clock.now(),
-                                                    common_name=form.cleaned_data["common_name"])
+                                                    common_name=form.cleaned_data["common_name"],
+                                                    actor=request.user.get_username())
             self.log_addition(request, certificate, [{"added": {}}])
             return download_response(data=p12, filename=f"{company.uscc}-{certificate.serial}.p12",
                                      content_type="application/x-pkcs12")

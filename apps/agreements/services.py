@@ -156,7 +156,7 @@ def company_create(*, name: str, uscc: str) -> Company:
 
 
 def enterprise_key_issue(
-    *, company: Company, pin: str, now: datetime, common_name: str = ""
+    *, company: Company, pin: str, now: datetime, common_name: str = "", actor: str = "bank"
 ) -> tuple[Certificate, bytes]:
     """Issue an enterprise certificate and its USB key (PKCS#12 protected by ``pin``)."""
     identity = pki.cert_issue(
@@ -165,6 +165,9 @@ def enterprise_key_issue(
     )
     with transaction.atomic():
         certificate = _certificate_record(identity=identity, role=Certificate.Role.ENTERPRISE, company=company)
+        # The PIN protects the USB key file; it is never recorded.
+        audit_record(actor_kind="staff", actor=actor, action="certificate_issue", obj=certificate,
+                     company_id=company.pk, detail={"serial": certificate.serial})
     return certificate, pki.pkcs12_dump(identity=identity, pin=pin)
 
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.payroll",
     "apps.ledger",
     "apps.returns",
+    "apps.account_opening",
     "apps.kiosk",
 ]
 

@@ -160,5 +160,6 @@ def test_result_not_signed_by_the_bank_is_refused(client: Client, tmp_path: Path
     result = client.run("account-opening-result", str(incoming), "--out", str(out_dir), env=PIN)
 
     assert result.returncode == 2
-    assert "result_signer" in result.stderr
+    # The envelope itself refuses a result file whose signer is not a bank certificate.
+    assert "envelope_signer_role" in result.stderr
     assert not out_dir.exists()

@@ -112,10 +112,3 @@ def test_every_action_is_logged_with_user_and_time_and_no_password(client: Clien
     with sqlite3.connect(client.home / "client.sqlite3") as conn:
         details = " ".join(r[0] for r in conn.execute("SELECT detail FROM action_log"))
     assert "pw" not in details
-
-
-def test_batch_account_opening_is_labelled_not_offered(client: Client) -> None:
-    client.ok("users", "grant", "0001", "--functions", "批量开户", user="admin")
-    result = client.run("account-opening", user="0001")
-    assert result.returncode == 2
-    assert "尚未提供" in result.stderr
