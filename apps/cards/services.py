@@ -38,6 +38,11 @@ _HASH_PURPOSE = "apps.cards.card_number_hash"
 _DUMMY_PIN_HASH = None
 
 
+def card_actor(card: ServiceCard) -> str:
+    """How a card appears as the actor in the audit log (never its number)."""
+    return f"card#{card.pk}"
+
+
 def card_number_normalize(raw: str) -> str | None:
     """The PAN from a track-2 string or from typed digits (spaces, dashes and full-width digits
     allowed); None for anything else."""
@@ -110,7 +115,7 @@ def card_authenticate(*, number: str, pin: str) -> ServiceCard:
             detail={"reason": "unknown card" if pan else "not a card number"},
         )
         raise CardLoginError()
-    actor = f"card:{card.pk}"
+    actor = card_actor(card)
     if card.locked_at is not None:
         audit_record(actor_kind="card", actor=actor, action="card_login_locked", obj=card, company_id=card.company_id)
         raise CardLockedError()

@@ -16,6 +16,7 @@ from django.db.models.functions import Now
 from apps.agreements.models import Agreement
 from apps.agreements.services import agreement_in_term, bank_identity, trust_store
 from apps.cards.models import ServiceCard
+from apps.cards.services import card_actor
 from apps.core import clock
 from apps.core.files import private_file_save, private_file_write, private_path
 from apps.core.hours import service_hours_require
@@ -53,10 +54,6 @@ def employee_file_transition(*, pk: int, action: str, **fields) -> None:
         raise BatchStateError(batch_id=pk, action=action, allowed_from=allowed_from, actual=actual)
 
 
-def _actor(card: ServiceCard) -> str:
-    return f"card#{card.pk}"
-
-
 def employee_file_submit(*, card: ServiceCard, agreement: Agreement, upload: UploadedFile) -> EmployeeFile:
     from apps.employees.tasks import employee_file_open_task
 
@@ -72,7 +69,7 @@ def employee_file_submit(*, card: ServiceCard, agreement: Agreement, upload: Upl
                 company_id=card.company_id, agreement=agreement, card=card, uploaded_at=now, upload_date=now.date(),
                 original_name=(upload.name or "employees")[:255], stored_name=stored_name, size=size,
             )
-            audit_record(actor_kind="card", actor=_actor(card), action="employee_file_submit", obj=employee_file,
+            audit_record(actor_kind="card", actor=card_actor(card), action="employee_file_submit", obj=employee_file,
                          company_id=card.company_id, detail={"file": employee_file.original_name, "size": size})
             transaction.on_commit(lambda: employee_file_open_task.delay(employee_file.pk))
     except BaseException:
@@ -166,7 +163,7 @@ def employee_file_confirm(*, employee_file: EmployeeFile, card: ServiceCard) -> 
         raise EmployeeFile.DoesNotExist
     with transaction.atomic():
         employee_file_transition(pk=employee_file.pk, action="confirm")
-        audit_record(actor_kind="card", actor=_actor(card), action="employee_file_confirm", obj=employee_file,
+        audit_record(actor_kind="card", actor=card_actor(card), action="employee_file_confirm", obj=employee_file,
                      company_id=card.company_id)
         transaction.on_commit(lambda: employee_file_store_task.delay(employee_file.pk))
 
@@ -177,7 +174,7 @@ def employee_file_cancel(*, employee_file: EmployeeFile, card: ServiceCard) -> N
         raise EmployeeFile.DoesNotExist
     with transaction.atomic():
         employee_file_transition(pk=employee_file.pk, action="cancel")
-        audit_record(actor_kind="card", actor=_actor(card), action="employee_file_cancel", obj=employee_file,
+        audit_record(actor_kind="card", actor=card_actor(card), action="employee_file_cancel", obj=employee_file,
                      company_id=card.company_id)
 
 

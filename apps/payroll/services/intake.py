@@ -41,10 +41,6 @@ SCREEN_ERRORS = 200  # the result screen lists this many; the report file has ev
 SCREEN_NEW_EMPLOYEES = 500
 
 
-def card_actor(card: ServiceCard) -> str:
-    return f"card#{card.pk}"
-
-
 def _agreement_of_card(*, card: ServiceCard, agreement: Agreement) -> None:
     if agreement.company_id != card.company_id:
         raise NotYourAgreement(
