@@ -19,6 +19,7 @@ from django.db.models.functions import Now
 from apps.agreements.models import Agreement
 from apps.agreements.services import agreement_in_term, bank_identity, trust_store
 from apps.cards.models import ServiceCard
+from apps.cards.services import card_actor
 from apps.core import clock
 from apps.core.files import private_file_save, private_file_write, private_path
 from apps.core.hours import service_hours_require
