@@ -105,7 +105,9 @@ class PayrollBatch(models.Model):
 class PayrollRow(models.Model):
     """A stored payment. Written in bulk (COPY) by the storing task; never edited by hand."""
 
-    batch = models.ForeignKey(PayrollBatch, on_delete=models.PROTECT, related_name="rows")
+    # No index of its own: the unique (batch, seq) index below starts with batch_id and serves
+    # every lookup by batch; a second index would only slow the 100k-row COPY.
+    batch = models.ForeignKey(PayrollBatch, on_delete=models.PROTECT, related_name="rows", db_index=False)
     seq = models.PositiveIntegerField(_("序号"))
     account = models.CharField(_("账号"), max_length=20)
     name = models.CharField(_("户名"), max_length=100)
