@@ -45,6 +45,13 @@ class FormulaText(str):
     __slots__ = ()
 
 
+class ErrorText(str):
+    """A cell holding an error value such as #N/A (a formula failed). Refused only where a
+    column we read holds it: an error in a column the mapping ignores does not block the file."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True)
 class ColumnMap:
     """Which 1-based column holds what; the manual's defaults are id_type 1, id_number 2,
@@ -121,7 +128,7 @@ def _xls_rows(data: bytes) -> Iterator[tuple[int, list[str | None]]]:
             if kind == xlrd.XL_CELL_DATE:
                 cells.append(xlrd.xldate.xldate_as_datetime(value, book.datemode).date().isoformat())
             elif kind == xlrd.XL_CELL_ERROR:
-                cells.append(xlrd.error_text_from_code.get(value, "#ERROR"))
+                cells.append(ErrorText(xlrd.error_text_from_code.get(value, "#ERROR")))
             elif kind == xlrd.XL_CELL_BOOLEAN:
                 cells.append("TRUE" if value else "FALSE")
             else:
@@ -169,6 +176,23 @@ def _cell(cells: list[str | None], column: int | None) -> str | None:
     return cells[column - 1]
 
 
+def _error_value_error(row: int, field: str, value: str) -> RowError:
+    return row_error("cell_error_value", row, field,
+                     f"是错误值 {value}（公式出错）。请在 Excel 中改正该单元格后重新导入。",
+                     f"holds the error value {value} (a formula failed). Correct the cell in Excel and import again.")
+
+
+def _unusable(text: str | None, row: int, field: str, errors: list[RowError]) -> bool:
+    """A formula without a value or an error value cannot stand for data: say which, once."""
+    if isinstance(text, FormulaText):
+        errors.append(_formula_error(row, field))
+        return True
+    if isinstance(text, ErrorText):
+        errors.append(_error_value_error(row, field, str(text)))
+        return True
+    return False
+
+
 def _formula_error(row: int, field: str) -> RowError:
     return row_error("cell_formula", row, field,
                      "是没有计算结果的公式。请在 Excel 中打开表格，复制后“选择性粘贴 → 数值”，保存后重新导入。",
@@ -190,8 +214,7 @@ def _digits_cell(text: str | None, row: int, field: str, errors: list[RowError])
     of a number that already lost its digits."""
     if text is None:
         return ""
-    if isinstance(text, FormulaText):
-        errors.append(_formula_error(row, field))
+    if _unusable(text, row, field, errors):
         return None
     stripped = text.strip()
     if isinstance(text, NumericText):
@@ -207,8 +230,7 @@ def _digits_cell(text: str | None, row: int, field: str, errors: list[RowError])
 
 
 def _amount_cell(text: str | None, row: int, errors: list[RowError]) -> Decimal | None:
-    if isinstance(text, FormulaText):
-        errors.append(_formula_error(row, "amount"))
+    if _unusable(text, row, "amount", errors):
         return None
     value = (text or "").translate(_AMOUNT_TABLE)
     body = value[1:] if value[:1] == "-" else value
@@ -221,8 +243,7 @@ def _amount_cell(text: str | None, row: int, errors: list[RowError]) -> Decimal 
 
 
 def _text_cell(text: str | None, row: int, field: str, errors: list[RowError]) -> str | None:
-    if isinstance(text, FormulaText):
-        errors.append(_formula_error(row, field))
+    if _unusable(text, row, field, errors):
         return None
     return (text or "").strip()
 

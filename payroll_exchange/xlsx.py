@@ -35,7 +35,7 @@ from pyexpat import ParserCreate, XMLParserType
 from typing import Any
 
 from payroll_exchange.errors import ExchangeError
-from payroll_exchange.sheets import FormulaText
+from payroll_exchange.sheets import ErrorText, FormulaText
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main "
 RELS = "http://schemas.openxmlformats.org/package/2006/relationships "
@@ -408,7 +408,8 @@ def xlsx_rows(*, data: bytes) -> Iterator[tuple[int, list[Any]]]:
         if kind == "b":
             return bool(int(value))
         if kind == "e":
-            raise _cell_refused(f"是错误值 {value}（公式出错）", f"holds the error value {value} (a formula failed)")
+            # Refused by the column mapping only if a column we read holds it (sheets.ErrorText).
+            return ErrorText(value)
         if kind == "d":
             return _iso_value(value)
         return value  # "str" (a formula's text result) and unknown kinds: the text as stored

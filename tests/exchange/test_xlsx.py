@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 
 from payroll_exchange import xlsx
 from payroll_exchange.errors import ExchangeError
-from payroll_exchange.sheets import FormulaText, NumericText, sheet_rows
+from payroll_exchange.sheets import ColumnMap, FormulaText, NumericText, payroll_rows_from_sheet, sheet_rows
 from payroll_exchange.xlsx import xlsx_rows
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -315,13 +315,33 @@ def test_total_inflated_bytes_are_capped(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "100,000" in error.en
 
 
-def test_error_cell_is_refused_naming_the_cell() -> None:
-    data = by_hand(sheet_of('<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2</v></c>'
-                            '<c r="D2" t="e"><f>VLOOKUP(A2,B:C,2,0)</f><v>#N/A</v></c></row>'))
-    error = refused(data)
-    assert error.code == "cell_error"
-    assert "单元格 D2 是错误值 #N/A" in error.zh
-    assert "cell D2 holds the error value #N/A" in error.en
+def text_at(ref: str, value: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+
+
+NA_CELL = '<f>VLOOKUP(A2,B:C,2,0)</f><v>#N/A</v>'
+
+
+def test_error_cell_in_a_column_we_do_not_read_does_not_block_the_file() -> None:
+    data = by_hand(sheet_of(
+        f'<row r="1">{text_at("A1", "证件类型")}</row>'
+        f'<row r="2">{text_at("A2", "0")}{text_at("B2", "110101199003070015")}{text_at("C2", "张三")}'
+        f'{text_at("D2", "6222020200112233446")}{text_at("E2", "100.00")}<c r="G2" t="e">{NA_CELL}</c></row>'))
+    rows, errors = payroll_rows_from_sheet(data=data, filename="pay.xlsx",
+                                           columns=ColumnMap(name=3, account=4, id_type=1, id_number=2, amount=5))
+    assert errors == []
+    assert [(r.name, r.account) for r in rows] == [("张三", "6222020200112233446")]
+
+
+def test_error_cell_in_a_column_we_read_is_refused_naming_row_and_field() -> None:
+    data = by_hand(sheet_of(
+        f'<row r="1">{text_at("A1", "证件类型")}</row>'
+        f'<row r="2">{text_at("A2", "0")}{text_at("B2", "110101199003070015")}{text_at("C2", "张三")}'
+        f'<c r="D2" t="e">{NA_CELL}</c>{text_at("E2", "100.00")}</row>'))
+    _rows, errors = payroll_rows_from_sheet(data=data, filename="pay.xlsx",
+                                            columns=ColumnMap(name=3, account=4, id_type=1, id_number=2, amount=5))
+    assert [(e.code, e.row, e.field) for e in errors] == [("cell_error_value", 2, "account")]
+    assert "#N/A" in errors[0].zh
 
 
 @pytest.mark.parametrize("rows", [
