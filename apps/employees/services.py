@@ -18,19 +18,19 @@ from apps.agreements.services import agreement_in_term, bank_identity, trust_sto
 from apps.cards.models import ServiceCard
 from apps.cards.services import card_actor
 from apps.core import clock
-from apps.core.files import private_file_save, private_file_write, private_path
+from apps.core.files import private_file_write, private_path
 from apps.core.hours import service_hours_require
 from apps.core.services import audit_record
 from apps.employees.models import Employee, EmployeeFile, EmployeeFileRow
 from apps.employees.selectors import registry_names
-from apps.payroll.errors import BatchStateError, NotYourAgreement
+from apps.payroll.errors import BatchStateError
+from apps.payroll.services.uploads import UPLOADS, upload_accept
 from payroll_exchange.checks import employee_check
 from payroll_exchange.envelope import envelope_open
 from payroll_exchange.errors import ExchangeError, RowError
 from payroll_exchange.formats import employee_load
 
 S = EmployeeFile.Status
-UPLOADS = "uploads"
 REPORTS = "reports"
 SCREEN_ERRORS = 200
 
@@ -55,27 +55,11 @@ def employee_file_transition(*, pk: int, action: str, **fields) -> None:
 
 
 def employee_file_submit(*, card: ServiceCard, agreement: Agreement, upload: UploadedFile) -> EmployeeFile:
+    """提交员工信息: the file is kept and recorded; opening it starts once this commits."""
     from apps.employees.tasks import employee_file_open_task
 
-    service_hours_require()
-    if agreement.company_id != card.company_id:
-        raise NotYourAgreement("agreement_not_yours", "所选协议不属于本卡所在企业，请重新选择协议。",
-                               "The chosen agreement does not belong to this card's company; choose again.")
-    stored_name, size = private_file_save(upload=upload, area=UPLOADS)
-    now = clock.now()
-    try:
-        with transaction.atomic():
-            employee_file = EmployeeFile.objects.create(
-                company_id=card.company_id, agreement=agreement, card=card, uploaded_at=now, upload_date=now.date(),
-                original_name=(upload.name or "employees")[:255], stored_name=stored_name, size=size,
-            )
-            audit_record(actor_kind="card", actor=card_actor(card), action="employee_file_submit", obj=employee_file,
-                         company_id=card.company_id, detail={"file": employee_file.original_name, "size": size})
-            transaction.on_commit(lambda: employee_file_open_task.delay(employee_file.pk))
-    except BaseException:
-        private_path(UPLOADS, stored_name).unlink(missing_ok=True)
-        raise
-    return employee_file
+    return upload_accept(model=EmployeeFile, card=card, agreement=agreement, upload=upload,
+                         action="employee_file_submit", task=employee_file_open_task)
 
 
 def _refuse(*, employee_file: EmployeeFile, errors: list[RowError], **fields) -> None:

@@ -21,20 +21,20 @@ from apps.agreements.services import agreement_in_term, bank_identity, trust_sto
 from apps.cards.models import ServiceCard
 from apps.cards.services import card_actor
 from apps.core import clock
-from apps.core.files import private_file_save, private_file_write, private_path
+from apps.core.files import private_file_write, private_path
 from apps.core.hours import service_hours_require
 from apps.core.services import audit_record
 from apps.employees.selectors import REGISTRY_CHUNK, registry_names
-from apps.payroll.errors import NotYourAgreement, PayDateOutOfWindow
+from apps.payroll.errors import PayDateOutOfWindow
 from apps.payroll.models import FREEING_STATUSES, BatchStatus, PayrollBatch
 from apps.payroll.services.transitions import batch_transition
+from apps.payroll.services.uploads import UPLOADS, upload_accept
 from payroll_exchange.checks import payroll_check
 from payroll_exchange.envelope import envelope_open
 from payroll_exchange.errors import ExchangeError, RowError
 from payroll_exchange.formats import payroll_load
 from payroll_exchange.report import expected_fee
 
-UPLOADS = "uploads"
 VALIDATED = "validated"  # the verified plain file, what the storing task reads
 REPORTS = "reports"
 PAY_WINDOW_DAYS = 15
@@ -42,36 +42,12 @@ SCREEN_ERRORS = 200  # the result screen lists this many; the report file has ev
 SCREEN_NEW_EMPLOYEES = 500
 
 
-def _agreement_of_card(*, card: ServiceCard, agreement: Agreement) -> None:
-    if agreement.company_id != card.company_id:
-        raise NotYourAgreement(
-            "agreement_not_yours",
-            "所选协议不属于本卡所在企业，请重新选择协议。",
-            "The chosen agreement does not belong to this card's company; choose the agreement again.",
-        )
-
-
 def payroll_batch_submit(*, card: ServiceCard, agreement: Agreement, upload: UploadedFile) -> PayrollBatch:
     """Store the uploaded file and record the batch; pre-validation starts once this commits."""
     from apps.payroll.tasks import payroll_prevalidate_task
 
-    service_hours_require()
-    _agreement_of_card(card=card, agreement=agreement)
-    stored_name, size = private_file_save(upload=upload, area=UPLOADS)
-    now = clock.now()
-    try:
-        with transaction.atomic():
-            batch = PayrollBatch.objects.create(
-                company_id=card.company_id, agreement=agreement, card=card, uploaded_at=now, upload_date=now.date(),
-                original_name=(upload.name or "payroll")[:255], stored_name=stored_name, size=size,
-            )
-            audit_record(actor_kind="card", actor=card_actor(card), action="payroll_submit", obj=batch,
-                         company_id=card.company_id, detail={"file": batch.original_name, "size": size})
-            transaction.on_commit(lambda: payroll_prevalidate_task.delay(batch.pk))
-    except BaseException:
-        private_path(UPLOADS, stored_name).unlink(missing_ok=True)
-        raise
-    return batch
+    return upload_accept(model=PayrollBatch, card=card, agreement=agreement, upload=upload,
+                         action="payroll_submit", task=payroll_prevalidate_task)
 
 
 def _file_error(exc: ExchangeError) -> RowError:
