@@ -181,3 +181,20 @@ def upload(data: bytes, name: str = "payroll.p7m") -> SimpleUploadedFile:
 
 def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=DEFAULT_BUSINESS_NOW.tzinfo)
+
+
+@pytest.fixture
+def private_files(settings, tmp_path):
+    """Private files (uploads, return files) of one test in a directory of its own."""
+    settings.PRIVATE_FILES_DIR = tmp_path / "private"
+    return settings.PRIVATE_FILES_DIR
+
+
+@pytest.fixture
+def bank_signer(monkeypatch, bank_identity):
+    """The production path asks apps.agreements.services.bank_identity(), which reads the bank's
+    key files; these tests hand it the session identity (tests/fixtures/pki.py) instead."""
+    from apps.agreements import services as agreement_services
+
+    monkeypatch.setattr(agreement_services, "bank_identity", lambda: bank_identity)
+    return bank_identity
