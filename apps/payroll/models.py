@@ -58,6 +58,8 @@ class PayrollBatch(models.Model):
     refusal_code = models.CharField(max_length=64, blank=True)
     new_employee_count = models.PositiveIntegerField(_("新增员工数"), default=0)
     new_employees = models.JSONField(_("新增员工"), default=list, blank=True)
+    # SHA-256 of the rows prepared for storing at pre-validation; storing checks it before use.
+    rows_digest = models.CharField(max_length=64, blank=True)
 
     # Back office and pay day.
     held_by = models.CharField(_("暂停人"), max_length=150, blank=True)

@@ -27,15 +27,16 @@ from apps.core.services import audit_record
 from apps.employees.selectors import REGISTRY_CHUNK, registry_names
 from apps.payroll.errors import PayDateOutOfWindow
 from apps.payroll.models import FREEING_STATUSES, BatchStatus, PayrollBatch
+from apps.payroll.services.storing import payroll_rows_prepare
 from apps.payroll.services.transitions import batch_transition
 from apps.payroll.services.uploads import UPLOADS, upload_accept
 from payroll_exchange.checks import payroll_check
 from payroll_exchange.envelope import envelope_open
 from payroll_exchange.errors import ExchangeError, RowError
-from payroll_exchange.formats import payroll_load
+from payroll_exchange.formats import file_digest, payroll_load
 from payroll_exchange.report import expected_fee
 
-VALIDATED = "validated"  # the verified plain file, what the storing task reads
+VALIDATED = "validated"  # the verified rows, prepared for the storing task
 REPORTS = "reports"
 PAY_WINDOW_DAYS = 15
 SCREEN_ERRORS = 200  # the result screen lists this many; the report file has every one
@@ -183,8 +184,11 @@ def payroll_batch_prevalidate(*, batch_id: int) -> None:
     if errors:
         _refuse(batch=batch, errors=errors, **identity)
         return
-    # The verified plain file is what storing reads: no second decryption, and its digest is checked.
-    private_file_write(area=VALIDATED, name=batch.stored_name, data=opened.payload)
+    # What storing reads, prepared now that the rows are parsed: no second decryption or parse,
+    # and storing checks the digest recorded here before it writes a single row.
+    prepared = payroll_rows_prepare(batch_id=batch_id, payload=opened.payload, rows=rows)
+    private_file_write(area=VALIDATED, name=batch.stored_name, data=prepared)
+    identity["rows_digest"] = file_digest(prepared)
     _errors_save(batch=batch, errors=[])
     try:
         with transaction.atomic():

@@ -43,22 +43,37 @@ def _copy_text(*, batch_id: int, rows: list[FileRow]) -> str:
     ])
 
 
-def _rows_copy(*, batch_id: int, rows: list[FileRow]) -> None:
+def payroll_rows_prepare(*, batch_id: int, payload: bytes, rows: list[FileRow]) -> bytes:
+    """What the storing task will read, made at pre-validation while the rows are parsed anyway:
+    on PostgreSQL the COPY text itself (storing then neither decrypts nor parses), elsewhere the
+    verified plain file."""
+    if connection.vendor == "postgresql":
+        return _copy_text(batch_id=batch_id, rows=rows).encode("utf-8")
+    return payload
+
+
+def _rows_copy(*, batch_id: int, prepared: bytes) -> int:
+    """Write the prepared rows; return how many."""
     if connection.vendor == "postgresql":
         # COPY is the fastest bulk path into PostgreSQL: one round trip for all rows.
         with connection.cursor() as cursor, cursor.copy(
             f"COPY {PayrollRow._meta.db_table} ({', '.join(ROW_COLUMNS)}) FROM STDIN"
         ) as copy:
-            copy.write(_copy_text(batch_id=batch_id, rows=rows))
-        return
+            copy.write(prepared)
+        return prepared.count(b"\n")
+    payroll, errors = payroll_load(prepared)
+    if errors:
+        raise RuntimeError(f"batch {batch_id}: the validated file no longer parses")
+    rows = payroll.rows
     PayrollRow.objects.bulk_create(
         [PayrollRow(batch_id=batch_id, seq=r.seq, account=r.account, name=r.name, amount=r.amount,
                     id_type=r.id_type, id_number=r.id_number, remark=r.remark) for r in rows],
         batch_size=2000,
     )
+    return len(rows)
 
 
-def _newcomers_register(*, batch: PayrollBatch, rows: list[FileRow]) -> int:
+def _newcomers_register(*, batch: PayrollBatch) -> int:
     """Add every account of the batch the registry does not hold yet; return how many were added.
     Another file may have registered the same account meanwhile; the registry keeps one."""
     source = f"payroll:{batch.batch_no}"
@@ -75,11 +90,13 @@ def _newcomers_register(*, batch: PayrollBatch, rows: list[FileRow]) -> int:
                 [batch.company_id, timezone.now(), source, batch.pk],
             )
             return cursor.rowcount
-    known = registry_names(company_id=batch.company_id, accounts=(r.account for r in rows))
-    newcomers = {r.account: r for r in rows if r.account not in known}
+    rows = list(PayrollRow.objects.filter(batch_id=batch.pk).values_list("account", "name", "id_type", "id_number"))
+    known = registry_names(company_id=batch.company_id, accounts=(account for account, *_ in rows))
+    newcomers = {account: (account, name, id_type, id_number) for account, name, id_type, id_number in rows
+                 if account not in known}
     Employee.objects.bulk_create(
-        [Employee(company_id=batch.company_id, account=r.account, name=r.name, id_type=r.id_type,
-                  id_number=r.id_number, source=source) for r in newcomers.values()],
+        [Employee(company_id=batch.company_id, account=a, name=n, id_type=t, id_number=i, source=source)
+         for a, n, t, i in newcomers.values()],
         batch_size=5000,
         ignore_conflicts=True,
     )
@@ -92,21 +109,19 @@ def payroll_batch_store(*, batch_id: int) -> bool:
     batch = PayrollBatch.objects.get(pk=batch_id)
     if batch.status != BatchStatus.STORING:
         return False
-    payload = private_path("validated", batch.stored_name).read_bytes()
-    if file_digest(payload) != batch.digest:
-        raise RuntimeError(f"batch {batch_id}: the validated file no longer matches its digest")
-    payroll, errors = payroll_load(payload)
-    if errors:
-        raise RuntimeError(f"batch {batch_id}: the validated file no longer parses")
-    rows = payroll.rows
+    prepared = private_path("validated", batch.stored_name).read_bytes()
+    if file_digest(prepared) != batch.rows_digest:
+        raise RuntimeError(f"batch {batch_id}: the prepared rows no longer match their digest")
     with transaction.atomic():
         # The row lock makes a concurrent second run wait here, then find the batch stored.
         locked = PayrollBatch.objects.select_for_update().get(pk=batch_id)
         if locked.status != BatchStatus.STORING:
             return False
-        _rows_copy(batch_id=batch_id, rows=rows)
-        new_employees = _newcomers_register(batch=locked, rows=rows)
+        stored = _rows_copy(batch_id=batch_id, prepared=prepared)
+        if stored != locked.record_count:
+            raise RuntimeError(f"batch {batch_id}: {stored} rows prepared for {locked.record_count} validated")
+        new_employees = _newcomers_register(batch=locked)
         batch_transition(batch_id=batch_id, action="store")
         audit_record(actor_kind="system", actor="payroll_store", action="payroll_stored", obj=locked,
-                     company_id=locked.company_id, detail={"rows": len(rows), "new_employees": new_employees})
+                     company_id=locked.company_id, detail={"rows": stored, "new_employees": new_employees})
     return True
