@@ -1,18 +1,22 @@
 """Back office: ledger accounts and the journal, read-only.
 
 Money is never edited here: balances move only by postings, and PostgreSQL refuses UPDATE and
-DELETE on the journal anyway. Anything that writes goes through apps.ledger.services.
+DELETE on the journal anyway. Anything that writes goes through apps.ledger.services (account
+status: freeze, unfreeze, close).
 """
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin_pages import ReadOnlyAdmin
-from apps.ledger.models import JournalEntry, JournalReversal, LedgerAccount
+from apps.ledger.models import AccountStatus, JournalEntry, JournalReversal, LedgerAccount
+from apps.ledger.services import LedgerError, ledger_account_status_set
 
 
 @admin.register(LedgerAccount)
@@ -24,6 +28,35 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
     raw_id_fields = ("company",)
     readonly_fields = ("entries_link",)
     list_per_page = 100
+    actions = ("account_freeze", "account_unfreeze", "account_close")
+
+    def has_status_permission(self, request: HttpRequest) -> bool:
+        # Status is the one thing staff change on an account, through the service, never a form.
+        return request.user.has_perm("ledger.change_ledgeraccount")
+
+    def _status_set(self, request: HttpRequest, queryset, status: str, done: str) -> None:
+        changed = 0
+        for account in queryset:
+            try:
+                ledger_account_status_set(account=account, status=status, actor=request.user.get_username())
+            except LedgerError as exc:
+                self.message_user(request, exc.message(get_language() or "zh-hans"), messages.ERROR)
+            else:
+                changed += 1
+        if changed:
+            self.message_user(request, done % {"count": changed}, messages.SUCCESS)
+
+    @admin.action(description=_("冻结所选账户"), permissions=["status"])
+    def account_freeze(self, request: HttpRequest, queryset) -> None:
+        self._status_set(request, queryset, AccountStatus.FROZEN, gettext("已冻结账户：%(count)d 个。"))
+
+    @admin.action(description=_("解冻所选账户"), permissions=["status"])
+    def account_unfreeze(self, request: HttpRequest, queryset) -> None:
+        self._status_set(request, queryset, AccountStatus.NORMAL, gettext("已解冻账户：%(count)d 个。"))
+
+    @admin.action(description=_("销户（余额须为零）"), permissions=["status"])
+    def account_close(self, request: HttpRequest, queryset) -> None:
+        self._status_set(request, queryset, AccountStatus.CLOSED, gettext("已销户：%(count)d 个。"))
 
     @admin.display(description=_("会计分录"))
     def entries_link(self, obj: LedgerAccount) -> str:

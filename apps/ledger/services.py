@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from apps.agreements.models import Company
 from apps.core import clock
 from apps.core.errors import ServiceError
+from apps.core.services import audit_record
 from apps.ledger.models import (
     AccountKind,
     AccountStatus,
@@ -53,9 +54,28 @@ def ledger_account_open(
                                         status=status)
 
 
-def ledger_account_status_set(*, account: LedgerAccount, status: str) -> None:
-    LedgerAccount.objects.filter(pk=account.pk).update(status=status)
+def ledger_account_status_set(*, account: LedgerAccount, status: str, actor: str = "system") -> None:
+    """冻结 / 解冻 / 销户. A closed account stays closed; only an empty account can be closed. Both
+    rules sit in the UPDATE's condition, so a posting racing this call cannot slip between a check
+    and the write."""
+    if status not in AccountStatus.values:
+        raise ValueError(f"unknown account status {status!r}")
+    accounts = LedgerAccount.objects.filter(pk=account.pk).exclude(status=AccountStatus.CLOSED)
+    if status == AccountStatus.CLOSED:
+        accounts = accounts.filter(balance=0)
+    before = account.status
+    if accounts.update(status=status) != 1:
+        current = LedgerAccount.objects.get(pk=account.pk)
+        if current.status == AccountStatus.CLOSED:
+            raise LedgerError("account_closed", f"账户 {current.number} 已销户，状态不能再改变。",
+                              f"Account {current.number} is closed; its status cannot change any more.")
+        raise LedgerError("account_not_empty",
+                          f"账户 {current.number} 余额为 {current.balance} 元，余额为零才能销户。",
+                          f"Account {current.number} holds {current.balance} yuan; "
+                          "only an empty account can be closed.")
     account.status = status
+    audit_record(actor_kind="staff", actor=actor, action="ledger_account_status", obj=account,
+                 company_id=account.company_id, detail={"from": before, "to": status})
 
 
 def ledger_fee_income_account() -> LedgerAccount:
