@@ -17,7 +17,9 @@ from decimal import Decimal
 from django.db import connection, transaction
 
 from apps.agreements import services as agreement_services
-from apps.core.files import private_file_write
+from apps.cards.models import ServiceCard
+from apps.cards.services import card_actor
+from apps.core.files import private_file_write, private_path
 from apps.core.services import audit_record
 from apps.payroll.models import BatchStatus, PayrollBatch
 from apps.payroll.services.transitions import batch_transition
@@ -135,3 +137,13 @@ def return_file_produce(*, batch_id: int, today: date, signer: pki.Identity) -> 
         audit_record(actor_kind="system", actor="returns", action="return_file_made", obj=batch,
                      company_id=batch.company_id, detail={"file_id": file_id, "digest": return_file.digest})
         return return_file
+
+
+def return_file_download(*, return_file: ReturnFile, card: ServiceCard) -> bytes:
+    """回盘下载 at the kiosk: the sealed bytes (still encrypted for the company); audited."""
+    if return_file.batch.company_id != card.company_id:
+        raise ReturnFile.DoesNotExist
+    data = private_path(RETURNS_AREA, return_file.stored_name).read_bytes()
+    audit_record(actor_kind="card", actor=card_actor(card), action="return_file_download", obj=return_file,
+                 company_id=card.company_id, detail={"batch": return_file.batch_id})
+    return data

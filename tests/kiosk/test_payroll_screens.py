@@ -189,6 +189,11 @@ def test_reports_download_as_text_and_csv(our_client, awaiting):
     csv = our_client.get(f"/payroll/{awaiting.pk}/report.csv")
     assert csv["Content-Type"].startswith("text/csv")
     assert csv.content.startswith(b"\xef\xbb\xbf")
+    # Each download is an action of the card: audited with card, time and object.
+    from apps.core.models import AuditEvent
+
+    downloads = AuditEvent.objects.filter(action="payroll_report_download", object_id=str(awaiting.pk))
+    assert [d["format"] for d in downloads.order_by("id").values_list("detail", flat=True)] == ["txt", "csv"]
 
 
 def test_query_by_date_lists_the_batch_with_its_actions(our_client, awaiting):

@@ -176,3 +176,25 @@ def test_the_task_uses_the_business_day(paid_and_failed, business_clock) -> None
     business_clock.set(datetime(2026, 12, 2, 2, 30, tzinfo=BUSINESS_TZ))
     assert return_files_run_task.apply().get() == 2
     assert ReturnFile.objects.filter(business_date=NEXT_DAY).count() == 2
+
+
+def test_a_kiosk_download_is_audited_and_another_companys_card_gets_nothing(paid_and_failed) -> None:
+    from apps.cards.services import card_actor, card_issue
+    from apps.core.models import AuditEvent
+    from apps.returns.selectors import return_file_read
+    from apps.returns.services import return_file_download
+    from tests.factories import unionpay_account
+
+    paid, failed = paid_and_failed
+    return_files_run(today=NEXT_DAY)
+    return_file = ReturnFile.objects.get(batch=paid)
+    ours = card_issue(company=paid.company, number=unionpay_account(700001), pin="246810")
+    theirs = card_issue(company=failed.company, number=unionpay_account(700002), pin="246810")
+
+    assert return_file_download(return_file=return_file, card=ours) == return_file_read(return_file=return_file)
+    downloads = AuditEvent.objects.filter(action="return_file_download", object_id=str(return_file.pk))
+    assert list(downloads.values_list("actor", "company_id")) == [(card_actor(ours), paid.company_id)]
+
+    with pytest.raises(ReturnFile.DoesNotExist):
+        return_file_download(return_file=return_file, card=theirs)
+    assert downloads.count() == 1

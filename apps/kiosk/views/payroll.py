@@ -21,7 +21,7 @@ from apps.payroll.models import PayrollBatch
 from apps.payroll.selectors import payroll_batch_get, payroll_batches_for_company
 from apps.payroll.services import intake
 from apps.payroll.services.intake import payroll_batch_errors, payroll_batch_submit
-from apps.payroll.services.reports import payroll_report_csv, payroll_report_text
+from apps.payroll.services.reports import payroll_report_download
 from payroll_exchange.errors import ExchangeError
 
 # Refusals the agent can act on; anything else is a bug and must surface as one.
@@ -106,14 +106,11 @@ def payroll_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 def payroll_report_view(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """报告文件下载: the validation report as text or CSV, only ever to the batch's own company."""
     batch = _batch(request, pk)
-    name = f"report-{batch.batch_no or batch.pk}"
-    if fmt == "csv":
-        response = HttpResponse(payroll_report_csv(batch=batch), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    else:
-        text = payroll_report_text(batch=batch, language=get_language() or "zh-hans")
-        response = HttpResponse(text.encode("utf-8"), content_type="text/plain; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.txt"'
+    data, name = payroll_report_download(batch=batch, card=request.kiosk_card, fmt=fmt,
+                                         language=get_language() or "zh-hans")
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "text/plain; charset=utf-8"
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response
 

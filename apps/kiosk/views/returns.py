@@ -7,7 +7,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from apps.kiosk.session import kiosk_card_required
 from apps.kiosk.views.common import kiosk_render
 from apps.returns.models import ReturnFile
-from apps.returns.selectors import return_file_get, return_file_read, return_files_for_company
+from apps.returns.selectors import return_file_get, return_files_for_company
+from apps.returns.services import return_file_download
 
 
 def _return_file(request: HttpRequest, batch_pk: int) -> ReturnFile:
@@ -35,7 +36,7 @@ def return_download_view(request: HttpRequest, batch_pk: int) -> HttpResponse:
     """回盘下载: the sealed file as the bank wrote it; only the company's client can open it."""
     return_file = _return_file(request, batch_pk)
     try:
-        data = return_file_read(return_file=return_file)
+        data = return_file_download(return_file=return_file, card=request.kiosk_card)
     except FileNotFoundError as exc:
         raise Http404 from exc
     response = HttpResponse(data, content_type="application/octet-stream")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from apps.cards.models import ServiceCard
+from apps.cards.services import card_actor
+from apps.core.services import audit_record
 from apps.payroll.models import PayrollBatch
 from apps.payroll.services.intake import payroll_batch_errors
 from payroll_exchange.report import ValidationReport, report_csv, report_text
@@ -30,3 +33,15 @@ def payroll_report_text(*, batch: PayrollBatch, language: str) -> str:
 
 def payroll_report_csv(*, batch: PayrollBatch) -> bytes:
     return report_csv(payroll_report(batch=batch))
+
+
+def payroll_report_download(*, batch: PayrollBatch, card: ServiceCard, fmt: str, language: str) -> tuple[bytes, str]:
+    """报告文件下载 at the kiosk: the report bytes and a file name; the download is audited."""
+    if batch.company_id != card.company_id:
+        raise PayrollBatch.DoesNotExist
+    name = f"report-{batch.batch_no or batch.pk}.{'csv' if fmt == 'csv' else 'txt'}"
+    data = payroll_report_csv(batch=batch) if fmt == "csv" else payroll_report_text(
+        batch=batch, language=language).encode("utf-8")
+    audit_record(actor_kind="card", actor=card_actor(card), action="payroll_report_download", obj=batch,
+                 company_id=card.company_id, detail={"format": fmt})
+    return data, name
