@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 RETURNS_AREA = "returns"
 _ZERO = Decimal("0.00")
+_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,10 @@ def return_content_build(*, batch: PayrollBatch) -> ReturnContent:
             [batch.pk],
         )
         fetched = cursor.fetchall()
+    if connection.vendor != "postgresql":
+        # Only PostgreSQL hands a raw NUMERIC back as Decimal; SQLite (the demo) gives int or float.
+        fetched = [(seq, account, name, Decimal(str(amount)).quantize(_CENT), code, message)
+                   for seq, account, name, amount, code, message in fetched]
     rows = [ReturnRow(seq, account, name, amount, code, message)
             for seq, account, name, amount, code, message in fetched]
     ok_count = 0

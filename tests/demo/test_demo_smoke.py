@@ -1,7 +1,9 @@
 """The demo on the embedded default: SQLite and the filesystem broker, no PostgreSQL, no Redis.
 
 The demo is driven as its users would: the enterprise client turns the demo's sample sheet into
-an encrypted payroll file, and the agent submits it at the kiosk over HTTP until it is 成功.
+an encrypted payroll file, the agent submits it at the kiosk over HTTP until it is 成功, the clock
+moves to pay day and the next morning while the demo's own worker runs the two bank jobs, and the
+client decrypts the return file the agent downloads.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import urllib.request
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -42,7 +46,34 @@ def _pid_alive(pid: int) -> bool:
         return False
 
 
-def test_demo_runs_the_payroll_to_success_on_the_embedded_default(tmp_path):
+def _working_day_after(day: date) -> date:
+    """The first bank working day after ``day`` (chinesecalendar where it knows the year)."""
+    import chinese_calendar
+
+    day += timedelta(days=1)
+    while True:
+        try:
+            if chinese_calendar.is_workday(day):
+                return day
+        except NotImplementedError:
+            if day.weekday() < 5:
+                return day
+        day += timedelta(days=1)
+
+
+def _batch_status(var: Path, batch_id: int) -> str:
+    # Read-only look at the demo's own database, the way an operator would check it.
+    with sqlite3.connect(f"file:{var / 'payroll.sqlite3'}?mode=ro", uri=True) as db:
+        return db.execute("SELECT status FROM payroll_payrollbatch WHERE id = ?", [batch_id]).fetchone()[0]
+
+
+def _run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_demo_runs_the_payroll_from_sheet_to_return_list_on_the_embedded_default(tmp_path):
     var = tmp_path / "var"
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PAYROLL_VAR_DIR": str(var), "LANG": "C.UTF-8"}
     port = free_port()
@@ -70,7 +101,8 @@ def test_demo_runs_the_payroll_to_success_on_the_embedded_default(tmp_path):
                       agreement_package=demo_dir / "agreement-DF2026000001.pkg")
         business_today = date.fromisoformat((demo_dir / "clock.txt").read_text()[:10])
         out = tmp_path / "out"
-        client.payroll_encrypt(sheet=demo_dir / "payroll.xlsx", pay_date=str(business_today + timedelta(days=2)),
+        pay_date = business_today + timedelta(days=2)
+        client.payroll_encrypt(sheet=demo_dir / "payroll.xlsx", pay_date=str(pay_date),
                                batch="DEMO0001", out=out, extra=("--remark-col", "6"))
         [encrypted] = [p for p in out.iterdir() if p.suffix not in {".pdf", ".txt"}]
 
@@ -86,6 +118,35 @@ def test_demo_runs_the_payroll_to_success_on_the_embedded_default(tmp_path):
         kiosk.post(f"/payroll/{batch_id}/confirm/", {})
         wait_until(lambda: kiosk.batch_status(batch_id)["status"] == "stored", timeout=120, what="storing")
         assert kiosk.batch_status(batch_id)["label"] == "成功"
+
+        # Pay day, then the next morning: the clock moves and the demo's worker runs the bank jobs.
+        job_env = env | {"BUSINESS_CLOCK": clock}
+        celery = [PYTHON, "-m", "celery", "-A", "config", "call"]
+        _run([PYTHON, "manage.py", "clock_set", f"{pay_date}T03:00:00+08:00"], job_env)
+        _run([*celery, "apps.ledger.tasks.payday_run"], job_env)
+        wait_until(lambda: _batch_status(var, batch_id) == "paid", timeout=120, what="the pay-day job")
+        _run([PYTHON, "manage.py", "clock_set", f"{pay_date + timedelta(days=1)}T03:00:00+08:00"], job_env)
+        _run([*celery, "apps.returns.tasks.return_files_run"], job_env)
+        wait_until(lambda: _batch_status(var, batch_id) == "returned", timeout=120, what="the return-file job")
+        reconciled = _run([PYTHON, "manage.py", "reconcile"], job_env)
+        assert "reconciled: no difference" in reconciled.stdout
+
+        # The agent downloads the return file at the kiosk on the next working day.
+        _run([PYTHON, "manage.py", "clock_set", f"{_working_day_after(pay_date)}T10:00:00+08:00"], job_env)
+        kiosk = KioskHttp(f"http://127.0.0.1:{port}")
+        assert kiosk.login(card=card, pin=pin).endswith("/home/")
+        _url, page = kiosk.get("/returns/")
+        assert f"/returns/{batch_id}/download/" in page
+        with kiosk.opener.open(f"{kiosk.base}/returns/{batch_id}/download/", timeout=30) as response:
+            (tmp_path / "return.p7m").write_bytes(response.read())
+
+        # Back at the enterprise PC: 文件回盘. 陈静's account is frozen in the demo ledger (AC06).
+        decrypted = client.run("return", str(tmp_path / "return.p7m"), "--out", str(tmp_path / "returns"))
+        assert "成功 paid 16 笔" in decrypted.stdout
+        assert "失败 failed 1 笔" in decrypted.stdout
+        return_list = next((tmp_path / "returns").glob("*_回盘清单.txt")).read_text(encoding="utf-8")
+        assert "陈静" in return_list
+        assert "AC06" in return_list
 
         children = {name: int(pid) for name, pid in re.findall(r"(\w+)=(\d+)", log.split("Processes:")[1])}
         assert set(children) == {"web", "worker", "beat"}
