@@ -11,13 +11,11 @@ posting index would refuse a second posting even if every other guard failed.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 
@@ -123,14 +121,6 @@ def _settlement_refusal(account: LedgerAccount | None, needed: Decimal) -> tuple
     return None
 
 
-def _pause_for_tests() -> None:
-    # Test settings only (tests/ledger/worker_settings.py): hold the open posting transaction so
-    # an end-to-end test can see it underway and kill the worker inside it. Always 0 elsewhere.
-    pause = float(getattr(settings, "LEDGER_PAYDAY_TEST_PAUSE_SECONDS", 0) or 0)
-    if pause > 0:
-        time.sleep(pause)
-
-
 def payday_batch_post(*, batch_id: int, today: date) -> str | None:
     """Pay one batch. Returns "paid", "failed", or None when it is no longer due (held, already
     paid by a concurrent run, rejected...)."""
@@ -174,7 +164,6 @@ def payday_batch_post(*, batch_id: int, today: date) -> str | None:
         memo = f"代发工资 {agreement.number} {batch.batch_no}"[:200]
         if ok_count:
             _credits_post(txn_id=txn_id, batch_id=batch.pk, memo=memo, today=today, expected=ok_count)
-            _pause_for_tests()
             legs = [JournalEntry(txn_id=txn_id, account=settlement, side=EntrySide.DEBIT, kind=EntryKind.PAYROLL,
                                  amount=ok_amount, batch=batch, memo=memo, business_date=today)]
             if fee > 0:

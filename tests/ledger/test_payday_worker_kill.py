@@ -3,14 +3,13 @@ and the next run (by another real worker) posts every row exactly once."""
 
 from __future__ import annotations
 
-import os
 import signal
 import uuid
 from datetime import date
 from decimal import Decimal
 
+import psycopg
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Sum
 
@@ -18,7 +17,7 @@ from apps.ledger.models import AccountStatus, JournalEntry, LedgerAccount
 from apps.ledger.services import FEE_INCOME_NUMBER, ledger_fee_income_account
 from apps.ledger.tasks import payday_run_task
 from apps.payroll.models import BatchStatus, PayrollBatch
-from tests.conftest import CLOCK_PATH
+from tests.conftest import worker_env
 from tests.ledger.factories import (
     agreement_make,
     batch_make,
@@ -35,37 +34,27 @@ PAY_DATE = date(2026, 12, 1)
 
 
 @pytest.fixture
-def pausing_worker(live_worker, session_dir):
-    """A second worker on a queue of its own whose pay-day posting sleeps inside its transaction."""
-    db = connection.settings_dict
+def killable_worker(live_worker, session_dir):
+    """A second real worker on a queue of its own, so killing it leaves the suite's worker alone."""
     queue = f"payday-kill-{uuid.uuid4().hex[:8]}"
-    env = os.environ.copy()
-    env.update(
-        DJANGO_SETTINGS_MODULE="tests.ledger.worker_settings",
-        LEDGER_PAYDAY_TEST_PAUSE_SECONDS="120",
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
-        CELERY_QUEUE=queue,
-        BUSINESS_CLOCK=f"file:{CLOCK_PATH}",
-        PRIVATE_FILES_DIR=str(settings.PRIVATE_FILES_DIR),
-    )
-    worker = celery_worker_start(env=env, queue=queue, log_dir=session_dir)
+    worker = celery_worker_start(env=worker_env() | {"CELERY_QUEUE": queue}, queue=queue, log_dir=session_dir)
     worker.extra["queue"] = queue
     yield worker
     worker.stop(sig=signal.SIGKILL)
 
 
 def _posting_underway() -> int | None:
-    """The backend of a transaction that has inserted journal rows and not committed: it is idle
-    in transaction (the worker sleeps inside it) and holds RowExclusiveLock on the journal, which
-    only an INSERT can have taken (UPDATE and DELETE are refused). Returns its pid."""
+    """The backend of a posting that has inserted its journal rows and now waits for a lock the
+    test holds on one employee account (the balance update comes after the credits). It holds
+    RowExclusiveLock on the journal, which only an INSERT can have taken (UPDATE and DELETE are
+    refused). Returns its pid."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
             SELECT a.pid FROM pg_stat_activity AS a
               JOIN pg_locks AS l ON l.pid = a.pid
              WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-               AND a.state = 'idle in transaction'
+               AND a.wait_event_type = 'Lock'
                AND l.relation = 'ledger_journalentry'::regclass AND l.mode = 'RowExclusiveLock' AND l.granted
             """
         )
@@ -84,7 +73,7 @@ def _balances() -> dict[str, Decimal]:
 
 
 def test_worker_killed_mid_posting_leaves_nothing_and_the_rerun_posts_once(
-    business_clock, enterprise_a, live_worker, pausing_worker
+    business_clock, enterprise_a, live_worker, killable_worker
 ) -> None:
     company = company_make()
     agreement = agreement_make(company=company, identity=enterprise_a, fee_per_payment=Decimal("1.00"))
@@ -97,17 +86,27 @@ def test_worker_killed_mid_posting_leaves_nothing_and_the_rerun_posts_once(
     batch = batch_make(agreement=agreement, rows=rows, pay_date=PAY_DATE)
     before = _balances()
 
-    payday_run_task.apply_async(queue=pausing_worker.extra["queue"])
-    holder: list[int] = []
-    wait_until(lambda: bool(holder.append(_posting_underway() or 0) or holder[-1]), timeout=60,
-               what="the worker's posting transaction to have inserted the credits")
-    pid = holder[-1]
-    # Underway, yet invisible to everyone else: the batch is still stored and no leg is committed.
-    assert PayrollBatch.objects.get(pk=batch.pk).status == BatchStatus.STORED
-    assert not JournalEntry.objects.filter(batch=batch).exists()
+    db = connection.settings_dict
+    # A second connection holds one employee account: the posting inserts every credit, then
+    # blocks on that row in its balance update, so the test knows it is mid-posting when it kills.
+    blocker = psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"])
+    try:
+        blocker.execute("SELECT id FROM ledger_ledgeraccount WHERE number = %s FOR UPDATE", [accounts[0][0]])
+        payday_run_task.apply_async(queue=killable_worker.extra["queue"])
+        holder: list[int] = []
+        wait_until(lambda: bool(holder.append(_posting_underway() or 0) or holder[-1]), timeout=60,
+                   what="the worker's posting transaction to have inserted the credits")
+        pid = holder[-1]
+        # Underway, yet invisible to everyone else: the batch is still stored and no leg is committed.
+        assert PayrollBatch.objects.get(pk=batch.pk).status == BatchStatus.STORED
+        assert not JournalEntry.objects.filter(batch=batch).exists()
 
-    pausing_worker.stop(sig=signal.SIGKILL)
-    assert not pausing_worker.alive()
+        killable_worker.stop(sig=signal.SIGKILL)
+        assert not killable_worker.alive()
+    finally:
+        blocker.rollback()
+        blocker.close()
+    # Its server process runs the statement it waited on, finds no client to answer and rolls back.
     wait_until(lambda: _backend_gone(pid), timeout=30, what="PostgreSQL to roll back the killed worker's transaction")
 
     batch.refresh_from_db()
