@@ -7,11 +7,9 @@ import json
 from dataclasses import asdict
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.db.models.functions import Now
 
 from apps.agreements.models import Agreement
 from apps.agreements.services import agreement_in_term, bank_identity, trust_store
@@ -24,6 +22,8 @@ from apps.core.services import audit_record
 from apps.employees.models import Employee, EmployeeFile, EmployeeFileRow
 from apps.employees.selectors import registry_names
 from apps.payroll.errors import BatchStateError
+from apps.payroll.services.sweeper import stuck_requeue
+from apps.payroll.services.transitions import state_transition
 from apps.payroll.services.uploads import UPLOADS, upload_accept
 from payroll_exchange.checks import employee_check
 from payroll_exchange.envelope import envelope_open
@@ -45,13 +45,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 
 
 def employee_file_transition(*, pk: int, action: str, **fields) -> None:
-    allowed_from, to_status = TRANSITIONS[action]
-    updated = EmployeeFile.objects.filter(pk=pk, status__in=allowed_from).update(
-        status=to_status, status_changed_at=Now(), **fields
-    )
-    if updated != 1:
-        actual = EmployeeFile.objects.filter(pk=pk).values_list("status", flat=True).first()
-        raise BatchStateError(batch_id=pk, action=action, allowed_from=allowed_from, actual=actual)
+    state_transition(model=EmployeeFile, transitions=TRANSITIONS, pk=pk, action=action, **fields)
 
 
 def employee_file_submit(*, card: ServiceCard, agreement: Agreement, upload: UploadedFile) -> EmployeeFile:
@@ -192,17 +186,5 @@ def employee_files_requeue_stuck(*, older_than: timedelta | None = None) -> list
     """Requeue employee files left validating or storing (a killed worker, a lost message)."""
     from apps.employees.tasks import employee_file_open_task, employee_file_store_task
 
-    if older_than is None:
-        older_than = timedelta(seconds=settings.PAYROLL_STUCK_SECONDS)
-    stale = EmployeeFile.objects.filter(
-        status__in=[S.VALIDATING, S.STORING], status_changed_at__lt=Now() - older_than
-    ).values_list("pk", "status", "status_changed_at")
-    requeued = []
-    for pk, status, changed_at in stale:
-        if EmployeeFile.objects.filter(pk=pk, status=status, status_changed_at=changed_at).update(
-            status_changed_at=Now()
-        ):
-            task = employee_file_open_task if status == S.VALIDATING else employee_file_store_task
-            transaction.on_commit(lambda task=task, pk=pk: task.delay(pk))
-            requeued.append(pk)
-    return requeued
+    return stuck_requeue(model=EmployeeFile, older_than=older_than,
+                         tasks={S.VALIDATING: employee_file_open_task, S.STORING: employee_file_store_task})

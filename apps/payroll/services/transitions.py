@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
 from django.db.models.functions import Now
 
 from apps.payroll.errors import BatchStateError
@@ -30,15 +31,24 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-def batch_transition(*, batch_id: int, action: str, **fields: Any) -> None:
-    """Move one batch along ``action``; raise BatchStateError if it is not in a start state."""
-    allowed_from, to_status = TRANSITIONS[action]
-    updated = PayrollBatch.objects.filter(pk=batch_id, status__in=allowed_from).update(
+def state_transition(
+    *, model: type[models.Model], transitions: dict[str, tuple[tuple[str, ...], str]], pk: int, action: str,
+    **fields: Any,
+) -> None:
+    """Move one row of a state machine along ``action`` with one conditional UPDATE; raise
+    BatchStateError if it is not in a start state. Payroll batches and employee files share it."""
+    allowed_from, to_status = transitions[action]
+    updated = model.objects.filter(pk=pk, status__in=allowed_from).update(
         status=to_status, status_changed_at=Now(), **fields
     )
     if updated != 1:
-        actual = PayrollBatch.objects.filter(pk=batch_id).values_list("status", flat=True).first()
-        raise BatchStateError(batch_id=batch_id, action=action, allowed_from=allowed_from, actual=actual)
+        actual = model.objects.filter(pk=pk).values_list("status", flat=True).first()
+        raise BatchStateError(batch_id=pk, action=action, allowed_from=allowed_from, actual=actual)
+
+
+def batch_transition(*, batch_id: int, action: str, **fields: Any) -> None:
+    """Move one batch along ``action`` of the payroll state table."""
+    state_transition(model=PayrollBatch, transitions=TRANSITIONS, pk=batch_id, action=action, **fields)
 
 
 def allowed_actions(status: str) -> list[str]:
