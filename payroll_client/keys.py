@@ -24,8 +24,8 @@ USBKEY_FP_KEY = "usbkey_fingerprint"
 def root_read(*, data: bytes) -> x509.Certificate:
     """Parse a root certificate file (PEM or DER) and make sure it is a self-signed CA."""
     try:
-        cert = pki.cert_load_pem(data) if b"-----BEGIN" in data else x509.load_der_x509_certificate(data)
-    except (ValueError, ExchangeError) as exc:
+        cert = pki.cert_load(data)
+    except ExchangeError as exc:
         raise ExchangeError("root_unreadable", "无法读取银行根证书文件 (需 PEM 或 DER 格式)",
                             "cannot read the bank root certificate (PEM or DER expected)") from exc
     try:

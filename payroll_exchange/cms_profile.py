@@ -6,8 +6,9 @@ equal to the input), which refuses trailing data, BER indefinite lengths, non-mi
 and lengths: a parser differential between us and ``openssl`` cannot hide anything. Then content
 types, versions, algorithms and signed attributes are checked one by one.
 
-Two codes describe structure: ``envelope_malformed`` (not DER, not the right CMS type) and
-``envelope_profile`` (well-formed CMS outside our profile). Ciphers get their own code
+Three codes describe structure: ``envelope_malformed`` (not DER, not the right CMS type),
+``envelope_profile`` (well-formed CMS outside our profile) and ``envelope_certificate`` (a
+certificate in the file's set that X.509 parsing refuses). Ciphers get their own code
 (``envelope_weak_cipher``) and are checked before anything is decrypted.
 """
 
@@ -18,10 +19,11 @@ from dataclasses import dataclass
 
 from asn1crypto import cms, core
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from payroll_exchange import pki
 from payroll_exchange.errors import ExchangeError
 
 _NULL = b"\x05\x00"
@@ -153,20 +155,24 @@ def enveloped_data_check_recipient(info: EnvelopeInfo, cert: x509.Certificate) -
 
 
 def _certificate_load(der: bytes) -> x509.Certificate:
-    """Load a certificate and parse now every part that verification reads.
+    """Load a certificate of the file's certificate set and parse now every part that
+    verification reads (``pki.cert_parse``).
 
-    cryptography parses names, extensions and the public key lazily, so a damaged field would
-    otherwise surface later as a bare ValueError deep in path validation. Failing here keeps one
-    error for "this structure is broken" (and, after decryption, the uniform undecryptable).
+    A certificate cryptography refuses (a duplicate extension, an unknown version, a damaged
+    name or key) gets one code of its own, ``envelope_certificate``: the file is refused at once
+    and for good, whatever exception type the parser chose.
     """
     try:
-        cert = x509.load_der_x509_certificate(der)
-        cert.public_key()
-        _ = (cert.subject, cert.issuer, cert.extensions, cert.signature_hash_algorithm)
-        _ = (cert.not_valid_before_utc, cert.not_valid_after_utc)
-    except (ValueError, UnsupportedAlgorithm):
-        raise _malformed() from None
-    return cert
+        return pki.cert_load(der)
+    except ExchangeError:
+        raise ExchangeError(
+            "envelope_certificate",
+            "文件所附的证书无法读取（已损坏或不符合 X.509 标准），此文件不能受理；"
+            "请用企业客户端和银行发放的 USBKEY 重新制作文件。",
+            "A certificate inside the file cannot be read (damaged, or not a standard X.509 "
+            "certificate), so the file cannot be accepted. Make the file again with the enterprise "
+            "client and the USB key the bank issued.",
+        ) from None
 
 
 # -- SignedData ----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from payroll_exchange.envelope import (
 )
 from payroll_exchange.errors import ExchangeError
 from payroll_exchange.pki import Identity, TrustStore, cert_fingerprint
-from tests.fixtures.pki import PKI_NOW
+from tests.fixtures.pki import PKI_NOW, envelope_with_certificates, signed_data_add_certificates
 
 PAYLOAD = (
     "H|1|DF2026000001|310100001|B20261201|2026-12-03|CNY|2|2501.50|工资\n"
@@ -438,3 +438,35 @@ def test_random_byte_changes_are_refused(data: st.DataObject, small_file: bytes,
     changed = small_file[:position] + bytes([value]) + small_file[position + 1 :]
     with pytest.raises(ExchangeError):
         bank_open(changed)
+
+
+# -- poison: certificates that X.509 parsing refuses ------------------------------------------
+
+
+@pytest.mark.parametrize("poison", ["duplicate_extension", "unknown_version"])
+def test_a_certificate_cryptography_refuses_gives_one_clear_error(
+    poison: str, poison_certs: dict[str, bytes], enterprise_a: Identity, bank_identity: Identity, bank_open
+) -> None:
+    # Beside a valid signer: the file would verify if the set's extra certificate were ignored.
+    data = envelope_with_certificates(
+        payload=PAYLOAD,
+        kind="payroll",
+        signer=enterprise_a,
+        recipient_cert=bank_identity.cert,
+        certificates=[poison_certs[poison]],
+    )
+    error = _refused("envelope_certificate", bank_open, data=data)
+    assert "X.509" in error.zh
+    assert "X.509" in error.en
+
+
+def test_both_poisons_in_one_set_and_in_a_signed_only_file(
+    poison_certs: dict[str, bytes], bank_identity: Identity, client_trust: TrustStore
+) -> None:
+    signed = signed_data_add_certificates(
+        signed_seal(payload=b"fee 1.00", kind="agreement", signer=bank_identity),
+        [poison_certs["duplicate_extension"], poison_certs["unknown_version"]],
+    )
+    _refused(
+        "envelope_certificate", signed_open, data=signed, trust=client_trust, now=PKI_NOW, expected_kind="agreement"
+    )

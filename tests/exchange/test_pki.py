@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from asn1crypto import crl as asn1_crl
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from payroll_exchange.errors import ExchangeError
@@ -15,11 +18,14 @@ from payroll_exchange.pki import (
     TrustStore,
     cert_fingerprint,
     cert_issue,
+    cert_load,
     cert_load_pem,
     cert_pem,
     cert_role,
     chain_verify,
+    crl_load,
     crl_make,
+    crl_pem,
     fingerprint_display,
     pkcs12_dump,
     pkcs12_load,
@@ -236,3 +242,59 @@ def test_every_refusal_speaks_both_languages(expired_enterprise: Identity, bank_
     assert "expired" in error.en
     assert error.message("en") == error.en
     assert error.message() == error.zh
+
+
+# -- loading: every refusal is ExchangeError -------------------------------------------------------
+
+
+def _crl_resigned(crl: x509.CertificateRevocationList, issuer: Identity, edit) -> bytes:
+    tbs = asn1_crl.CertificateList.load(crl.public_bytes(serialization.Encoding.DER))["tbs_cert_list"]
+    edit(tbs)
+    signature = issuer.key.sign(tbs.dump(force=True), padding.PKCS1v15(), hashes.SHA256())
+    return asn1_crl.CertificateList(
+        {"tbs_cert_list": tbs, "signature_algorithm": {"algorithm": "sha256_rsa"}, "signature": signature}
+    ).dump(force=True)
+
+
+def test_certificates_pem_and_der_load_whole(bank_root: Identity) -> None:
+    der = bank_root.cert.public_bytes(serialization.Encoding.DER)
+    assert cert_load(der) == bank_root.cert
+    assert cert_load(cert_pem(bank_root.cert)) == bank_root.cert
+
+
+@pytest.mark.parametrize("poison", ["duplicate_extension", "unknown_version"])
+def test_a_certificate_cryptography_refuses_is_unreadable(poison: str, poison_certs: dict[str, bytes]) -> None:
+    der = poison_certs[poison]
+    pem = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) + b"-----END CERTIFICATE-----\n"
+    for fn, data in ((cert_load, der), (cert_load, pem), (cert_load_pem, pem)):
+        with pytest.raises(ExchangeError) as caught:
+            fn(data)
+        assert caught.value.code == "cert_unreadable", fn
+        assert caught.value.zh
+        assert caught.value.en
+
+
+def test_crls_load_whole_and_a_broken_one_is_unreadable(bank_crl, bank_root: Identity) -> None:
+    assert crl_load(crl_pem(bank_crl)) == bank_crl
+    assert crl_load(bank_crl.public_bytes(serialization.Encoding.DER)) == bank_crl
+
+    def duplicate(tbs) -> None:
+        extensions = list(tbs["crl_extensions"])
+        tbs["crl_extensions"] = asn1_crl.TBSCertListExtensions([*extensions, extensions[-1]])
+
+    def unknown_version(tbs) -> None:
+        tbs["version"] = 2  # v1 = 0, v2 = 1
+
+    poisons = [
+        _crl_resigned(bank_crl, bank_root, duplicate),
+        _crl_resigned(bank_crl, bank_root, unknown_version),
+        b"-----BEGIN X509 CRL-----\nnot base64\n-----END X509 CRL-----\n",
+        b"",
+        b"\x30\x03\x02\x01\x00",
+    ]
+    for data in poisons:
+        with pytest.raises(ExchangeError) as caught:
+            crl_load(data)
+        assert caught.value.code == "crl_unreadable", data[:20]
+        assert caught.value.zh
+        assert caught.value.en
