@@ -101,6 +101,13 @@ def certificate_record(*, identity: pki.Identity, company):
     )
 
 
+def settlement_account_open(*, number: str, company):
+    from apps.ledger.models import AccountKind
+    from apps.ledger.services import ledger_account_open
+
+    return ledger_account_open(number=number, holder_name=company.name, kind=AccountKind.SETTLEMENT, company=company)
+
+
 def party_create(*, name: str, uscc: str, number: str, payer_unit_no: str, identity: pki.Identity,
                  card_number: str, settlement_account: str) -> Party:
     from apps.agreements.services import agreement_create, company_create
@@ -108,6 +115,8 @@ def party_create(*, name: str, uscc: str, number: str, payer_unit_no: str, ident
 
     company = company_create(name=name, uscc=uscc)
     certificate = certificate_record(identity=identity, company=company)
+    # The agreement's settlement account must be open in the ledger first (agreement_create checks).
+    settlement_account_open(number=settlement_account, company=company)
     agreement = agreement_create(
         company=company, number=number, payer_unit_no=payer_unit_no, start_date=date(2026, 1, 1),
         end_date=date(2027, 12, 31), fee_per_payment=Decimal("0.50"), single_limit=Decimal("50000.00"),

@@ -7,26 +7,32 @@ carry their values, so a change is a new agreement or a new certificate.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 from stdnum.cn import uscc as uscc_number
 
 from apps.agreements.models import Agreement, Certificate, Company
 from apps.agreements.services import (
+    AgreementRefused,
+    agreement_certificate_check,
+    agreement_certificate_rebind,
     agreement_create,
     agreement_package_export,
+    agreement_settlement_check,
     certificate_revoke,
     company_create,
     enterprise_key_issue,
@@ -36,6 +42,7 @@ from apps.core import clock
 from apps.core.admin_pages import PinTwiceForm, ReasonForm, download_response, staff_form_response
 from payroll_exchange import pki
 
+ISSUED_SESSION_KEY = "certificate_issued"
 
 def _adopt(obj: Any, created: Any) -> None:
     """Let the admin go on with the row a service created (log entry, redirect, messages)."""
@@ -98,12 +105,19 @@ class AgreementForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         company, certificate = cleaned.get("company"), cleaned.get("certificate")
+        # The service's own checks, run here so a refusal is a field error on the form.
+        checks = []
         if company and certificate:
-            # agreement_create refuses these too (ValueError); here they are field errors.
-            if certificate.role != Certificate.Role.ENTERPRISE or certificate.company_id != company.pk:
-                self.add_error("certificate", gettext("绑定证书必须是该企业的企业证书。"))
-            elif certificate.revoked_at is not None:
-                self.add_error("certificate", gettext("该证书已吊销，不能绑定新协议。"))
+            checks.append(lambda: agreement_certificate_check(company=company, certificate=certificate,
+                                                              now=clock.now()))
+        if company and cleaned.get("settlement_account"):
+            checks.append(lambda: agreement_settlement_check(company=company,
+                                                             settlement_account=cleaned["settlement_account"]))
+        for check in checks:
+            try:
+                check()
+            except AgreementRefused as exc:
+                self.add_error(exc.field or None, exc.message(get_language() or "zh-hans"))
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", gettext("协议到期日不能早于起始日。"))
@@ -118,7 +132,8 @@ class AgreementAdmin(admin.ModelAdmin):
     list_filter = ("end_date",)
     search_fields = ("number", "payer_unit_no", "company__name", "=settlement_account")
     list_select_related = ("company", "certificate")
-    raw_id_fields = ("company", "certificate")
+    # Chosen by name (company name; certificate subject, serial or fingerprint), never a typed id.
+    autocomplete_fields = ("company", "certificate")
     actions = ("export_package",)
     list_per_page = 50
 
@@ -130,10 +145,21 @@ class AgreementAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Agreement | None = None) -> list[str]:
         fields = list(AgreementForm.Meta.fields)
-        return [*fields, "created_at", "package_link"] if obj is not None else fields
+        return [*fields, "created_at", "package_link", "rebind_link"] if obj is not None else fields
 
     def get_readonly_fields(self, request: HttpRequest, obj: Agreement | None = None) -> tuple[str, ...]:
-        return ("created_at", "package_link") if obj is not None else ()
+        return ("created_at", "package_link", "rebind_link") if obj is not None else ()
+
+    def has_rebind_permission(self, request: HttpRequest) -> bool:
+        # Binding is the one change an agreement allows; it needs the agreement change permission.
+        return request.user.has_perm("agreements.change_agreement")
+
+    @admin.display(description=_("换绑证书"))
+    def rebind_link(self, obj: Agreement) -> str:
+        if obj.certificate.revoked_at is None:
+            return gettext("绑定证书有效；吊销后才能换绑新证书。")
+        url = reverse("admin:agreements_agreement_rebind", args=[obj.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, gettext("绑定新证书"))
 
     @admin.display(description=_("证书序列号"), ordering="certificate__serial")
     def certificate_serial(self, obj: Agreement) -> str:
@@ -146,12 +172,15 @@ class AgreementAdmin(admin.ModelAdmin):
         return format_html('<a class="button" href="{}">{}</a>', url, gettext("导出协议数据包"))
 
     def save_model(self, request: HttpRequest, obj: Agreement, form: forms.ModelForm, change: bool) -> None:
-        _adopt(obj, agreement_create(**{name: form.cleaned_data[name] for name in AgreementForm.Meta.fields}))
+        _adopt(obj, agreement_create(**{name: form.cleaned_data[name] for name in AgreementForm.Meta.fields},
+                                     now=clock.now()))
 
     def get_urls(self) -> list:
         return [
             path("<int:pk>/package/", self.admin_site.admin_view(self.package_view),
                  name="agreements_agreement_package"),
+            path("<int:pk>/rebind/", self.admin_site.admin_view(self.rebind_view),
+                 name="agreements_agreement_rebind"),
             *super().get_urls(),
         ]
 
@@ -165,6 +194,34 @@ class AgreementAdmin(admin.ModelAdmin):
         agreement = get_object_or_404(Agreement.objects.select_related("company", "certificate"), pk=pk)
         return self._package_response(agreement)
 
+    def rebind_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """换绑证书: the page that binds a new certificate once the old one is revoked."""
+        if not self.has_rebind_permission(request):
+            raise PermissionDenied
+        agreement = get_object_or_404(Agreement.objects.select_related("company", "certificate"), pk=pk)
+        change_url = reverse("admin:agreements_agreement_change", args=[agreement.pk])
+        form = RebindForm(request.POST or None, agreement=agreement)
+        if request.method == "POST" and form.is_valid():
+            try:
+                agreement_certificate_rebind(agreement=agreement, certificate=form.cleaned_data["certificate"],
+                                             now=clock.now(), actor=request.user.get_username())
+            except AgreementRefused as exc:
+                form.add_error(None, exc.message(get_language() or "zh-hans"))
+            else:
+                done = gettext("协议 %(number)s 已绑定新证书 %(serial)s；请重新导出协议数据包交给企业。")
+                serial = form.cleaned_data["certificate"].serial
+                self.message_user(request, done % {"number": agreement.number, "serial": serial}, messages.SUCCESS)
+                return HttpResponseRedirect(change_url)
+        old = agreement.certificate
+        return staff_form_response(
+            request, model_admin=self, title=gettext("换绑证书：%(number)s") % {"number": agreement.number},
+            form=form, objects=[agreement],
+            intro=gettext("原证书 %(serial)s（%(state)s）。新证书须是%(company)s的有效企业证书；原证书保持吊销。")
+            % {"serial": old.serial, "state": gettext("已吊销") if old.revoked_at else gettext("有效"),
+               "company": agreement.company.name},
+            submit_label=gettext("绑定新证书"), cancel_url=change_url,
+        )
+
     @admin.action(description=_("导出协议数据包"), permissions=["view"])
     def export_package(self, request: HttpRequest, queryset: QuerySet[Agreement]) -> HttpResponse | None:
         agreements = list(queryset.select_related("company", "certificate")[:2])
@@ -172,6 +229,20 @@ class AgreementAdmin(admin.ModelAdmin):
             self.message_user(request, gettext("请只选择一个协议导出数据包。"), messages.WARNING)
             return None
         return self._package_response(agreements[0])
+
+
+class RebindForm(forms.Form):
+    certificate = forms.ModelChoiceField(label=_("新证书"), queryset=Certificate.objects.none())
+
+    def __init__(self, *args: Any, agreement: Agreement, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        now = clock.now()
+        # Only certificates the service would accept are offered, named by subject and serial.
+        self.fields["certificate"].queryset = Certificate.objects.filter(
+            company=agreement.company, role=Certificate.Role.ENTERPRISE, revoked_at__isnull=True,
+            not_before__lte=now, not_after__gt=now,
+        ).order_by("-created_at")
+        self.fields["certificate"].label_from_instance = lambda c: f"{c.subject} · {c.serial} · {c.fingerprint[:16]}…"
 
 
 # -- certificates ------------------------------------------------------------------------------
@@ -226,6 +297,16 @@ class CertificateAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Certificate | None = None) -> bool:
         return False  # the CRL is made from these rows
 
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Certificate],
+                           search_term: str) -> tuple[QuerySet[Certificate], bool]:
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("model_name") == "agreement" and request.GET.get("field_name") == "certificate":
+            # The agreement form's autocomplete offers only what can be bound: valid enterprise keys.
+            now = clock.now()
+            queryset = queryset.filter(role=Certificate.Role.ENTERPRISE, revoked_at__isnull=True,
+                                       not_before__lte=now, not_after__gt=now)
+        return queryset, may_have_duplicates
+
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("agreements.change_certificate")
 
@@ -243,6 +324,10 @@ class CertificateAdmin(admin.ModelAdmin):
     def get_urls(self) -> list:
         return [
             path("crl/", self.admin_site.admin_view(self.crl_view), name="agreements_certificate_crl"),
+            path("<int:pk>/issued/", self.admin_site.admin_view(self.issued_view),
+                 name="agreements_certificate_issued"),
+            path("<int:pk>/issued/usbkey.p12", self.admin_site.admin_view(self.issued_download_view),
+                 name="agreements_certificate_issued_download"),
             *super().get_urls(),
         ]
 
@@ -256,7 +341,8 @@ class CertificateAdmin(admin.ModelAdmin):
 
     @method_decorator(sensitive_post_parameters("pin1", "pin2"))
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
-        """签发企业证书: the "add" button issues a key pair and answers with the USB key (.p12)."""
+        """签发企业证书: the "add" button issues a key pair, then redirects (POST-redirect-GET) to a
+        page with the fingerprint and the USB key download, so a reload never issues a second key."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = KeyIssueForm(request.POST or None)
@@ -266,14 +352,48 @@ class CertificateAdmin(admin.ModelAdmin):
                                                     common_name=form.cleaned_data["common_name"],
                                                     actor=request.user.get_username())
             self.log_addition(request, certificate, [{"added": {}}])
-            return download_response(data=p12, filename=f"{company.uscc}-{certificate.serial}.p12",
-                                     content_type="application/x-pkcs12")
+            # The bank keeps no private key: the PIN-protected file waits in this staff user's
+            # session only (the latest issue; gone at logout) so the success page can offer it.
+            request.session[ISSUED_SESSION_KEY] = {"pk": certificate.pk, "p12": base64.b64encode(p12).decode()}
+            return HttpResponseRedirect(reverse("admin:agreements_certificate_issued", args=[certificate.pk]))
         return staff_form_response(
             request, model_admin=self, title=gettext("签发企业证书（USBKEY）"), form=form,
-            intro=gettext("签发后立即下载 USBKEY 文件（.p12），写入企业的 USBKEY 介质；"
+            intro=gettext("签发后在下一页下载 USBKEY 文件（.p12），写入企业的 USBKEY 介质；"
                           "银行不保存私钥，文件丢失只能重新签发。"),
-            submit_label=gettext("签发并下载"), cancel_url=reverse("admin:agreements_certificate_changelist"),
+            submit_label=gettext("签发"), cancel_url=reverse("admin:agreements_certificate_changelist"),
         )
+
+    def _issued_p12(self, request: HttpRequest, pk: int) -> bytes | None:
+        held = request.session.get(ISSUED_SESSION_KEY) or {}
+        return base64.b64decode(held["p12"]) if held.get("pk") == pk else None
+
+    def issued_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """签发成功: the certificate's fingerprint, to read out to the enterprise, and the download."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        certificate = get_object_or_404(Certificate.objects.select_related("company"), pk=pk,
+                                        role=Certificate.Role.ENTERPRISE)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("企业证书已签发"),
+            "certificate": certificate,
+            "fingerprint": pki.fingerprint_display(certificate.fingerprint),
+            "downloadable": self._issued_p12(request, pk) is not None,
+            "download_url": reverse("admin:agreements_certificate_issued_download", args=[pk]),
+            "changelist_url": reverse("admin:agreements_certificate_changelist"),
+        }
+        return TemplateResponse(request, "admin/agreements/certificate/issued.html", context)
+
+    def issued_download_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        p12 = self._issued_p12(request, pk)
+        if p12 is None:
+            raise Http404(gettext("USBKEY 文件只能在签发它的会话中下载；如已遗失，请吊销并重新签发。"))
+        certificate = get_object_or_404(Certificate.objects.select_related("company"), pk=pk)
+        return download_response(data=p12, filename=f"{certificate.company.uscc}-{certificate.serial}.p12",
+                                 content_type="application/x-pkcs12")
 
     @admin.action(description=_("吊销所选证书（须填写原因）"), permissions=["revoke"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Certificate]) -> HttpResponse | None:

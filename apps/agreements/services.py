@@ -16,7 +16,9 @@ from django.db import transaction
 from stdnum.cn import uscc as uscc_number
 
 from apps.agreements.models import Agreement, Certificate, Company
+from apps.core.errors import ServiceError
 from apps.core.services import audit_record
+from apps.ledger.models import AccountKind, LedgerAccount
 from payroll_exchange import pki
 from payroll_exchange.envelope import signed_seal
 from payroll_exchange.errors import ExchangeError
@@ -180,6 +182,50 @@ def certificate_revoke(*, certificate: Certificate, reason: str, now: datetime, 
                      company_id=certificate.company_id, detail={"reason": reason})
 
 
+class AgreementRefused(ServiceError):
+    """An agreement change the bank cannot make; ``field`` names the form field to correct."""
+
+    def __init__(self, code: str, zh: str, en: str, *, field: str = "") -> None:
+        super().__init__(code, zh, en)
+        self.field = field
+
+
+def agreement_certificate_check(*, company: Company, certificate: Certificate, now: datetime | None) -> None:
+    """The certificate an agreement may be bound to: an enterprise certificate of the same company,
+    not revoked and (when ``now`` is given) within its validity."""
+    if certificate.role != Certificate.Role.ENTERPRISE or certificate.company_id != company.pk:
+        raise AgreementRefused("certificate_foreign", "绑定证书必须是该企业的企业证书。",
+                               "The bound certificate must be an enterprise certificate of this company.",
+                               field="certificate")
+    if certificate.revoked_at is not None:
+        raise AgreementRefused("certificate_revoked",
+                               f"证书 {certificate.serial} 已吊销，不能绑定协议；请选择有效证书或先签发新证书。",
+                               f"Certificate {certificate.serial} is revoked and cannot be bound; choose a valid "
+                               "certificate or issue a new one first.", field="certificate")
+    if now is not None and not certificate.not_before <= now < certificate.not_after:
+        raise AgreementRefused("certificate_not_valid",
+                               f"证书 {certificate.serial} 不在有效期内，不能绑定协议；请签发新证书。",
+                               f"Certificate {certificate.serial} is outside its validity; issue a new one.",
+                               field="certificate")
+
+
+def agreement_settlement_check(*, company: Company, settlement_account: str) -> None:
+    """The settlement account pay day debits must already be open in the ledger, as a settlement
+    account of this very company: an agreement must never point pay day at someone else's money."""
+    account = LedgerAccount.objects.filter(number=settlement_account).first()
+    if account is None:
+        raise AgreementRefused("settlement_unknown",
+                               f"结算账号 {settlement_account} 在账务系统中不存在；"
+                               "请先在“账户”中为该企业开立结算账户。",
+                               f"Settlement account {settlement_account} does not exist in the ledger; open it "
+                               "for this company under Accounts first.", field="settlement_account")
+    if account.kind != AccountKind.SETTLEMENT or account.company_id != company.pk:
+        raise AgreementRefused("settlement_foreign",
+                               f"账号 {settlement_account} 不是{company.name}的企业结算账户；请核对账号。",
+                               f"Account {settlement_account} is not a settlement account of {company.name}; "
+                               "check the number.", field="settlement_account")
+
+
 def agreement_create(
     *,
     company: Company,
@@ -191,14 +237,42 @@ def agreement_create(
     single_limit: Decimal,
     settlement_account: str,
     certificate: Certificate,
+    now: datetime | None = None,
 ) -> Agreement:
-    if certificate.company_id != company.pk or certificate.role != Certificate.Role.ENTERPRISE:
-        raise ValueError("the bound certificate must be an enterprise certificate of the same company")
+    """A new agreement. Refuses (AgreementRefused, nothing written) a certificate that is not this
+    company's valid enterprise certificate and a settlement account the ledger does not hold as this
+    company's settlement account."""
+    agreement_certificate_check(company=company, certificate=certificate, now=now)
+    agreement_settlement_check(company=company, settlement_account=settlement_account)
     return Agreement.objects.create(
         company=company, number=number, payer_unit_no=payer_unit_no, start_date=start_date, end_date=end_date,
         fee_per_payment=fee_per_payment, single_limit=single_limit, settlement_account=settlement_account,
         certificate=certificate,
     )
+
+
+def agreement_certificate_rebind(*, agreement: Agreement, certificate: Certificate, now: datetime,
+                                 actor: str) -> Agreement:
+    """换绑证书: once the bound certificate is revoked (USB key lost, staff left), bind a new valid
+    certificate of the same company. The old certificate stays revoked; files it signed stay refused.
+    The agreement row is locked, so two staff rebinding at once cannot both pass the check."""
+    with transaction.atomic():
+        locked = Agreement.objects.select_for_update().select_related("company").get(pk=agreement.pk)
+        old = Certificate.objects.get(pk=locked.certificate_id)
+        if old.revoked_at is None:
+            raise AgreementRefused("certificate_still_valid",
+                                   f"协议 {locked.number} 绑定的证书 {old.serial} 仍有效；"
+                                   "请先吊销旧证书，再绑定新证书。",
+                                   f"Certificate {old.serial} of agreement {locked.number} is still valid; revoke it "
+                                   "before binding a new one.", field="certificate")
+        agreement_certificate_check(company=locked.company, certificate=certificate, now=now)
+        Agreement.objects.filter(pk=locked.pk, certificate_id=old.pk).update(certificate=certificate)
+        audit_record(actor_kind="staff", actor=actor, action="agreement_certificate_rebind", obj=locked,
+                     company_id=locked.company_id,
+                     detail={"old_serial": old.serial, "new_serial": certificate.serial,
+                             "new_fingerprint": certificate.fingerprint})
+    locked.certificate = certificate
+    return locked
 
 
 def agreement_package_export(*, agreement: Agreement) -> bytes:
@@ -224,9 +298,13 @@ def agreement_in_term(*, agreement: Agreement, day: date) -> bool:
 
 
 __all__ = [
+    "AgreementRefused",
+    "agreement_certificate_check",
+    "agreement_certificate_rebind",
     "agreement_create",
     "agreement_in_term",
     "agreement_package_export",
+    "agreement_settlement_check",
     "bank_identity",
     "bank_keys_create",
     "bank_root_cert",

@@ -10,16 +10,18 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from apps.agreements.models import Agreement, Certificate, Company
-from apps.agreements.services import trust_store
+from apps.agreements.services import AgreementRefused, agreement_create, certificate_revoke, trust_store
 from apps.core import clock
 from apps.core.models import AuditEvent
+from apps.ledger.models import AccountKind
+from apps.ledger.services import ledger_account_open
 from apps.payroll.models import BatchStatus
 from apps.payroll.services.intake import payroll_batch_prevalidate, payroll_batch_submit
 from payroll_exchange import pki
 from payroll_exchange.envelope import signed_open
 from payroll_exchange.formats import agreement_load
 from tests.backoffice.conftest import client_for, staff_user
-from tests.factories import payroll_file_bytes, payroll_rows, upload
+from tests.factories import certificate_record, payroll_file_bytes, payroll_rows, settlement_account_open, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +38,7 @@ def counter(django_user_model):
     user.user_permissions.add(*Permission.objects.filter(
         content_type__app_label="agreements",
         codename__in=["add_company", "view_company", "change_company", "add_agreement", "view_agreement",
-                      "add_certificate", "view_certificate", "change_certificate"],
+                      "change_agreement", "add_certificate", "view_certificate", "change_certificate"],
     ))
     return client_for(user)
 
@@ -57,15 +59,18 @@ def test_a_company_is_added_with_a_checked_uscc(business_clock, platform_keys, c
     assert 'name="name"' in page
 
 
+AGREEMENT_FORM = {
+    "number": "DF0009", "payer_unit_no": "U31009", "start_date": "2026-12-01", "end_date": "2027-11-30",
+    "fee_per_payment": "1.20", "single_limit": "30000.00", "settlement_account": "310066001800009",
+}
+
+
 def test_an_agreement_is_added_bound_to_its_own_enterprise_certificate(
     business_clock, our_agent, other_agent, counter
 ):
-    form = {
-        "company": our_agent.company.pk, "number": "DF0009", "payer_unit_no": "U31009",
-        "start_date": "2026-12-01", "end_date": "2027-11-30", "fee_per_payment": "1.20",
-        "single_limit": "30000.00", "settlement_account": "310066001800009",
-        "certificate": other_agent.agreement.certificate.pk,  # another company's certificate
-    }
+    settlement_account_open(number="310066001800009", company=our_agent.company)
+    form = {**AGREEMENT_FORM, "company": our_agent.company.pk,
+            "certificate": other_agent.agreement.certificate.pk}  # another company's certificate
     refused = counter.post(f"{AGREEMENTS}add/", form)
     assert refused.status_code == 200
     assert "绑定证书必须是该企业的企业证书" in refused.content.decode()
@@ -81,6 +86,118 @@ def test_an_agreement_is_added_bound_to_its_own_enterprise_certificate(
     assert 'name="fee_per_payment"' not in page  # never edited once made
     assert "导出协议数据包" in page
     assert counter.post(f"{AGREEMENTS}{agreement.pk}/change/", {**form, "fee_per_payment": "0.01"}).status_code == 403
+
+
+@pytest.mark.parametrize(("opened", "message"), [
+    (None, "结算账号 310066001800009 在账务系统中不存在"),
+    ("other_company", "不是上海示例科技有限公司的企业结算账户"),
+    ("employee", "不是上海示例科技有限公司的企业结算账户"),
+])
+def test_the_settlement_account_must_be_this_companys_settlement_account_in_the_ledger(
+    business_clock, our_agent, other_agent, counter, opened, message
+):
+    if opened == "other_company":
+        settlement_account_open(number="310066001800009", company=other_agent.company)
+    elif opened == "employee":
+        ledger_account_open(number="310066001800009", holder_name="张伟", kind=AccountKind.EMPLOYEE)
+    before = (Agreement.objects.count(), AuditEvent.objects.count())
+
+    refused = counter.post(f"{AGREEMENTS}add/", {**AGREEMENT_FORM, "company": our_agent.company.pk,
+                                                 "certificate": our_agent.agreement.certificate.pk})
+
+    assert refused.status_code == 200
+    assert message in refused.content.decode()
+    assert (Agreement.objects.count(), AuditEvent.objects.count()) == before
+    with pytest.raises(AgreementRefused) as service_refused:  # the service refuses it too
+        agreement_create(company=our_agent.company, certificate=our_agent.agreement.certificate,
+                         **{**AGREEMENT_FORM, "start_date": date(2026, 12, 1), "end_date": date(2027, 11, 30),
+                            "fee_per_payment": Decimal("1.20"), "single_limit": Decimal("30000.00")})
+    assert service_refused.value.field == "settlement_account"
+    assert Agreement.objects.count() == before[0]
+
+
+def test_company_and_certificate_are_chosen_by_name_through_autocomplete(business_clock, our_agent, other_agent,
+                                                                         counter):
+    page = counter.get(f"{AGREEMENTS}add/").content.decode()
+    assert page.count("admin-autocomplete") >= 2  # both selects are autocomplete widgets, not id boxes
+    assert 'class="vForeignKeyRawIdAdminField"' not in page
+
+    def search(field: str, term: str) -> list[str]:
+        response = counter.get("/admin/autocomplete/", {"term": term, "app_label": "agreements",
+                                                        "model_name": "agreement", "field_name": field})
+        assert response.status_code == 200
+        return [item["text"] for item in response.json()["results"]]
+
+    assert search("company", "上海") == ["上海示例科技有限公司"]
+    assert [text for text in search("certificate", "DF000") if "DF0001" in text]
+    certificate_revoke(certificate=our_agent.agreement.certificate, reason="USBKEY 遗失", now=clock.now())
+    offered = search("certificate", "DF000")
+    assert not [text for text in offered if "CN=DF0001" in text]  # a revoked certificate is not offered
+    assert [text for text in offered if "CN=DF0002" in text]
+
+
+@pytest.fixture
+def new_certificate(our_agent, enterprise_identities):
+    return certificate_record(identity=enterprise_identities["a2"], company=our_agent.company)
+
+
+def test_a_new_certificate_is_bound_once_the_old_one_is_revoked_and_the_old_stays_revoked(
+    business_clock, our_agent, other_agent, counter, new_certificate
+):
+    agreement, old = our_agent.agreement, our_agent.agreement.certificate
+    rebind = f"{AGREEMENTS}{agreement.pk}/rebind/"
+    assert "吊销后才能换绑新证书" in counter.get(f"{AGREEMENTS}{agreement.pk}/change/").content.decode()
+
+    still_valid = counter.post(rebind, {"certificate": new_certificate.pk})
+    assert still_valid.status_code == 200
+    assert f"绑定的证书 {old.serial} 仍有效" in still_valid.content.decode()
+    assert Agreement.objects.get(pk=agreement.pk).certificate_id == old.pk
+    assert not AuditEvent.objects.filter(action="agreement_certificate_rebind").exists()
+
+    certificate_revoke(certificate=old, reason="USBKEY 遗失", now=clock.now(), actor="counter-chen")
+    foreign = counter.post(rebind, {"certificate": other_agent.agreement.certificate.pk})
+    assert foreign.status_code == 200
+    assert "errorlist" in foreign.content.decode()  # not among the choices
+    revoked_again = counter.post(rebind, {"certificate": old.pk})
+    assert "errorlist" in revoked_again.content.decode()
+    assert Agreement.objects.get(pk=agreement.pk).certificate_id == old.pk
+    page = counter.get(rebind).content.decode()
+    assert new_certificate.serial in page
+    assert other_agent.agreement.certificate.serial not in page
+
+    done = counter.post(rebind, {"certificate": new_certificate.pk})
+
+    assert done.status_code == 302
+    assert done["Location"] == f"{AGREEMENTS}{agreement.pk}/change/"
+    agreement.refresh_from_db()
+    old.refresh_from_db()
+    assert agreement.certificate_id == new_certificate.pk
+    assert (old.revoked_at, old.revocation_reason) == (clock.now(), "USBKEY 遗失")
+    event = AuditEvent.objects.get(action="agreement_certificate_rebind")
+    assert (event.actor, event.object_id, event.company_id) == ("counter-chen", str(agreement.pk),
+                                                                our_agent.company.pk)
+    assert event.detail == {"old_serial": old.serial, "new_serial": new_certificate.serial,
+                            "new_fingerprint": new_certificate.fingerprint}
+    package = agreement_load(signed_open(data=counter.get(f"{AGREEMENTS}{agreement.pk}/package/").content,
+                                         trust=trust_store(now=clock.now()), now=clock.now(),
+                                         expected_kind="agreement").payload)
+    assert package.enterprise_cert_fingerprint == new_certificate.fingerprint
+
+
+def test_staff_without_the_agreement_change_permission_cannot_rebind(
+    business_clock, our_agent, django_user_model, new_certificate
+):
+    user = staff_user(django_user_model, "viewer-he")
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="agreements",
+                                                         codename__in=["view_agreement", "view_certificate"]))
+    certificate_revoke(certificate=our_agent.agreement.certificate, reason="遗失", now=clock.now())
+    viewer = client_for(user)
+    rebind = f"{AGREEMENTS}{our_agent.agreement.pk}/rebind/"
+
+    assert viewer.get(rebind).status_code == 403
+    assert viewer.post(rebind, {"certificate": new_certificate.pk}).status_code == 403
+    assert Agreement.objects.get(pk=our_agent.agreement.pk).certificate_id == our_agent.agreement.certificate_id
+    assert not AuditEvent.objects.filter(action="agreement_certificate_rebind").exists()
 
 
 def _package_check(data: bytes, agreement: Agreement) -> None:
@@ -106,7 +223,7 @@ def test_the_agreement_package_downloads_bank_signed_from_the_button_and_the_act
         _package_check(response.content, agreement)
 
 
-def test_issuing_a_certificate_downloads_a_usb_key_opened_by_the_pin_typed_twice(
+def test_issuing_a_certificate_shows_its_fingerprint_and_a_reload_issues_nothing_more(
     business_clock, our_agent, counter
 ):
     mismatch = counter.post(f"{CERTIFICATES}add/", {"company": our_agent.company.pk, "pin1": "usbkey-pin-1",
@@ -114,19 +231,49 @@ def test_issuing_a_certificate_downloads_a_usb_key_opened_by_the_pin_typed_twice
     assert mismatch.status_code == 200
     assert "两次输入的密码不一致" in mismatch.content.decode()
     assert "usbkey-pin-1" not in mismatch.content.decode()  # a PIN is never put back on the page
-    before = Certificate.objects.count()
-    assert before == 1
+    assert Certificate.objects.count() == 1
 
     response = counter.post(f"{CERTIFICATES}add/", {"company": our_agent.company.pk, "common_name": "DF0001-2",
                                                     "pin1": "usbkey-pin-1", "pin2": "usbkey-pin-1"})
 
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/x-pkcs12"
-    identity = pki.pkcs12_load(data=response.content, pin="usbkey-pin-1")
-    certificate = Certificate.objects.get(fingerprint=pki.cert_fingerprint(identity.cert))
+    # POST-redirect-GET: the browser lands on a page it can reload without issuing again.
+    assert response.status_code == 302
+    certificate = Certificate.objects.exclude(pk=our_agent.agreement.certificate.pk).get()
+    assert response["Location"] == f"{CERTIFICATES}{certificate.pk}/issued/"
+    for _reload in range(2):
+        page = counter.get(response["Location"])
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert "企业证书已签发" in text
+        assert pki.fingerprint_display(certificate.fingerprint) in text
+        assert certificate.serial in text
+    assert Certificate.objects.count() == 2
+    assert AuditEvent.objects.filter(action="certificate_issue").count() == 1
+
+    download = counter.get(f"{CERTIFICATES}{certificate.pk}/issued/usbkey.p12")
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/x-pkcs12"
+    identity = pki.pkcs12_load(data=download.content, pin="usbkey-pin-1")
+    assert pki.cert_fingerprint(identity.cert) == certificate.fingerprint
     assert (certificate.company, certificate.role) == (our_agent.company, Certificate.Role.ENTERPRISE)
     assert "DF0001-2" in certificate.subject
     pki.chain_verify(cert=identity.cert, intermediates=[], trust=trust_store(now=clock.now()), now=clock.now())
+
+
+def test_the_usb_key_file_downloads_only_in_the_session_that_issued_it(
+    business_clock, our_agent, counter, django_user_model
+):
+    counter.post(f"{CERTIFICATES}add/", {"company": our_agent.company.pk, "pin1": "usbkey-pin-1",
+                                         "pin2": "usbkey-pin-1"})
+    certificate = Certificate.objects.exclude(pk=our_agent.agreement.certificate.pk).get()
+    colleague = staff_user(django_user_model, "counter-sun")
+    colleague.user_permissions.add(*Permission.objects.filter(content_type__app_label="agreements",
+                                                              codename__in=["add_certificate", "view_certificate"]))
+    other = client_for(colleague)
+
+    assert other.get(f"{CERTIFICATES}{certificate.pk}/issued/usbkey.p12").status_code == 404
+    assert "只能在签发它的会话中下载" in other.get(f"{CERTIFICATES}{certificate.pk}/issued/").content.decode()
+    assert Certificate.objects.count() == 2
 
 
 def test_revoking_puts_the_serial_on_the_crl_and_prevalidation_refuses_files_signed_with_it(

@@ -11,7 +11,7 @@ import pytest
 from apps.employees.models import Employee, EmployeeFile
 from apps.employees.services import employee_file_open, employee_file_submit
 from apps.ledger.models import AccountKind, JournalEntry, LedgerAccount
-from apps.ledger.services import ledger_account_open, ledger_deposit
+from apps.ledger.services import ledger_deposit
 from apps.returns.models import ReturnFile
 from tests.backoffice.conftest import client_for, stored_batch
 from tests.factories import employee_file_bytes, employee_rows, upload
@@ -76,8 +76,7 @@ def test_employee_files_and_their_rows(business_clock, our_agent, bank, superuse
 
 
 def test_ledger_accounts_and_entries_are_read_only(business_clock, our_agent, superuser):
-    account = ledger_account_open(number="310066001800001", holder_name=our_agent.company.name,
-                                  kind=AccountKind.SETTLEMENT, company=our_agent.company)
+    account = LedgerAccount.objects.get(number="310066001800001")  # opened with the agreement
     txn = ledger_deposit(account=account, amount=Decimal("5000.00"))
     client = client_for(superuser)
 

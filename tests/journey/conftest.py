@@ -158,6 +158,8 @@ def journey_bank_set_up(*, files: Path) -> JourneyBank:
     certificate, p12 = enterprise_key_issue(company=company, pin=USBKEY_PIN, now=KEYS_NOW,
                                             common_name="DF2026120001")
     (files / "usbkey.p12").write_bytes(p12)
+    settlement = ledger_account_open(number="310066001800001", holder_name=company.name,
+                                     kind=AccountKind.SETTLEMENT, company=company)
     agreement = agreement_create(
         company=company, number="DF2026120001", payer_unit_no="U310001", start_date=date(2026, 1, 1),
         end_date=date(2027, 12, 31), fee_per_payment=Decimal("0.50"), single_limit=Decimal("50000.00"),
@@ -167,8 +169,6 @@ def journey_bank_set_up(*, files: Path) -> JourneyBank:
     (files / "bank-root.pem").write_bytes(pki.cert_pem(bank_root_cert()))
 
     ledger_fee_income_account()
-    settlement = ledger_account_open(number=agreement.settlement_account, holder_name=company.name,
-                                     kind=AccountKind.SETTLEMENT, company=company)
     ledger_deposit(account=settlement, amount=Decimal("1000000.00"), memo="开户存入")
     for person in STAFF:
         ledger_account_open(number=person.account, holder_name=person.name, kind=AccountKind.EMPLOYEE,

@@ -167,8 +167,9 @@ def test_another_companys_agreement_cannot_be_chosen(our_client, other_agent, ba
 
 def test_several_agreements_offer_a_choice(our_client, our_agent, enterprise_identities):
     from apps.agreements.services import agreement_create
-    from tests.factories import certificate_record
+    from tests.factories import certificate_record, settlement_account_open
 
+    settlement_account_open(number="310066001800003", company=our_agent.company)
     agreement_create(
         company=our_agent.company, number="DF0003", payer_unit_no="U31003", start_date=date(2026, 1, 1),
         end_date=date(2027, 12, 31), fee_per_payment=Decimal("0.50"), single_limit=Decimal("50000.00"),

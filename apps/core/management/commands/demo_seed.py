@@ -89,6 +89,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             company = Company.objects.filter(uscc=DEMO_USCC).first() or company_create(name=DEMO_COMPANY,
                                                                                       uscc=DEMO_USCC)
+            self._ledger(company)  # the settlement account exists before the agreement names it
             agreement = Agreement.objects.filter(number=DEMO_AGREEMENT).first()
             if agreement is None:
                 certificate, p12 = enterprise_key_issue(company=company, pin=DEMO_USBKEY_PIN, now=now,
@@ -98,11 +99,10 @@ class Command(BaseCommand):
                     company=company, number=DEMO_AGREEMENT, payer_unit_no=DEMO_PAYER_UNIT,
                     start_date=date(today.year, 1, 1), end_date=date(today.year + 1, 12, 31),
                     fee_per_payment=Decimal("0.50"), single_limit=Decimal("50000.00"),
-                    settlement_account=DEMO_SETTLEMENT, certificate=certificate,
+                    settlement_account=DEMO_SETTLEMENT, certificate=certificate, now=now,
                 )
             if not ServiceCard.objects.filter(number_hash=card_number_hash(DEMO_CARD)).exists():
                 card_issue(company=company, number=DEMO_CARD, pin=DEMO_CARD_PIN)
-            self._ledger(company)
             self._staff(demo_dir)
         (demo_dir / f"agreement-{DEMO_AGREEMENT}.pkg").write_bytes(agreement_package_export(agreement=agreement))
         root = bank_root_cert()
