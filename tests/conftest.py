@@ -40,6 +40,23 @@ def business_clock(monkeypatch: pytest.MonkeyPatch) -> BusinessClock:
     return clock
 
 
+@pytest.fixture(autouse=True)
+def _shared_cache_empty():
+    """Each test starts with an empty shared cache (the kiosk login limit counts there): only this
+    run's keys (its own KEY_PREFIX) are deleted, never another run's."""
+    from django.conf import settings
+
+    cache = settings.CACHES["default"]
+    if cache["BACKEND"].endswith("RedisCache"):
+        import redis
+
+        client = redis.Redis.from_url(cache["LOCATION"])
+        keys = list(client.scan_iter(match=f"{cache.get('KEY_PREFIX', '')}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
 @pytest.fixture(scope="session")
 def session_dir() -> Path:
     return _SESSION_DIR

@@ -1,4 +1,5 @@
-"""Back office: financial service cards (金融服务卡) — issue, set or reset the PIN, unlock.
+"""Back office: financial service cards (金融服务卡) — issue, set or reset the PIN, unlock, 挂失 (block),
+解除挂失, 注销 (withdraw) and 补发 (replacement); the kiosks the login limit made wait.
 
 The card number is never stored (only a keyed hash and the last four digits) and the PIN never
 shown, logged or put back into a form: PasswordInput, sensitive_post_parameters, and the list
@@ -15,19 +16,32 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from apps.agreements.models import Company
-from apps.cards.errors import CardNumberInvalid, CardPinInvalid
-from apps.cards.models import ServiceCard
-from apps.cards.services import card_issue, card_number_hash, card_number_normalize, card_pin_set, card_unlock
-from apps.core.admin_pages import PinTwiceForm, staff_form_response
+from apps.cards.errors import CardNumberInvalid, CardPinInvalid, CardStateError
+from apps.cards.models import CardStatus, KioskLockout, ServiceCard
+from apps.cards.services import (
+    card_block,
+    card_issue,
+    card_number_hash,
+    card_number_normalize,
+    card_pin_set,
+    card_replace,
+    card_unblock,
+    card_unlock,
+    card_withdraw,
+)
+from apps.core.admin_pages import PinTwiceForm, ReadOnlyAdmin, ReasonForm, staff_form_response
 
 _SENSITIVE = sensitive_post_parameters("number", "pin1", "pin2")
+# How many of a card's batches and employee files its page lists (newest first).
+SUBMITTED_SHOWN = 50
 
 
 class CardPinForm(PinTwiceForm):
@@ -52,6 +66,21 @@ class CardIssueForm(CardPinForm):
         return pan
 
 
+class CardReplaceForm(CardIssueForm):
+    reason = forms.CharField(label=_("补发原因"), max_length=200, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
+    field_order = ("number", "pin1", "pin2", "reason")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["company"]  # the replacement belongs to the old card's company
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("请填写原因。"), code="required")
+        return reason
+
+
 class LockedFilter(admin.SimpleListFilter):
     title = _("锁定")
     parameter_name = "locked"
@@ -69,21 +98,22 @@ class LockedFilter(admin.SimpleListFilter):
 
 @admin.register(ServiceCard)
 class ServiceCardAdmin(admin.ModelAdmin):
-    list_display = ("masked_number", "company", "is_locked", "failed_attempts", "active", "issued_at",
+    list_display = ("masked_number", "company", "status", "is_locked", "failed_attempts", "issued_at",
                     "last_login_at")
-    list_filter = (LockedFilter, "active")
+    list_filter = (LockedFilter, "status")
     search_fields = ("company__name", "=last4")
     list_select_related = ("company",)
     raw_id_fields = ("company",)
     # number_hash and pin_hash are never on a page.
-    fields = ("company", "masked_number", "active", "failed_attempts", "locked_at", "issued_at", "last_login_at",
-              "operations")
+    fields = ("company", "masked_number", "status", "status_reason", "status_changed_at", "replaces",
+              "replacement", "failed_attempts", "locked_at", "issued_at", "last_login_at", "operations",
+              "submitted_batches", "submitted_employee_files")
     readonly_fields = fields
     actions = ("unlock_selected",)
     list_per_page = 50
 
     def has_change_permission(self, request: HttpRequest, obj: ServiceCard | None = None) -> bool:
-        return False  # no card field is edited by hand; PIN and lock go through the services
+        return False  # no card field is edited by hand; PIN, lock and status go through the services
 
     def has_delete_permission(self, request: HttpRequest, obj: ServiceCard | None = None) -> bool:
         return False  # batches and files point at the card
@@ -99,24 +129,75 @@ class ServiceCardAdmin(admin.ModelAdmin):
     def is_locked(self, obj: ServiceCard) -> bool:
         return obj.locked_at is not None
 
+    @admin.display(description=_("补发新卡"))
+    def replacement(self, obj: ServiceCard) -> str:
+        new = ServiceCard.objects.filter(replaces=obj).first()
+        if new is None:
+            return "-"
+        return format_html('<a href="{}">{}</a>', reverse("admin:cards_servicecard_change", args=[new.pk]),
+                           new.masked_number)
+
     @admin.display(description=_("操作"))
     def operations(self, obj: ServiceCard) -> str:
-        return format_html(
-            '<a class="button" href="{}">{}</a> <a class="button" href="{}">{}</a>',
-            reverse("admin:cards_servicecard_pin", args=[obj.pk]), gettext("设置/重置密码"),
-            reverse("admin:cards_servicecard_unlock", args=[obj.pk]), gettext("解锁"),
+        buttons = [("cards_servicecard_pin", gettext("设置/重置密码")), ("cards_servicecard_unlock", gettext("解锁"))]
+        if obj.status == CardStatus.ACTIVE:
+            buttons.append(("cards_servicecard_block", gettext("挂失")))
+        if obj.status == CardStatus.BLOCKED:
+            buttons.append(("cards_servicecard_unblock", gettext("解除挂失")))
+        if obj.status != CardStatus.WITHDRAWN:
+            buttons += [("cards_servicecard_withdraw", gettext("注销")),
+                        ("cards_servicecard_replace", gettext("补发新卡"))]
+        return format_html_join(" ", '<a class="button" href="{}">{}</a>',
+                                ((reverse(f"admin:{name}", args=[obj.pk]), label) for name, label in buttons))
+
+    @admin.display(description=_("本卡提交的代发批次"))
+    def submitted_batches(self, obj: ServiceCard) -> str:
+        batches = list(obj.batches.order_by("-uploaded_at", "-pk")[:SUBMITTED_SHOWN])
+        if not batches:
+            return gettext("无")
+        rows = format_html_join(
+            "", '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            ((reverse("admin:payroll_payrollbatch_change", args=[b.pk]), b.batch_no or b.original_name,
+              b.get_status_display(), b.pay_date or "-", b.total_amount,
+              timezone.localtime(b.uploaded_at).strftime("%Y-%m-%d %H:%M")) for b in batches),
         )
+        head = format_html("<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>", gettext("批次号"),
+                           gettext("状态"), gettext("发薪日期"), gettext("总金额"), gettext("上传时间"))
+        return format_html('<table class="card-submitted">{}{}</table>', head, rows)
+
+    @admin.display(description=_("本卡提交的员工信息文件"))
+    def submitted_employee_files(self, obj: ServiceCard) -> str:
+        from apps.employees.models import EmployeeFile
+
+        files = list(EmployeeFile.objects.filter(card=obj).order_by("-uploaded_at", "-pk")[:SUBMITTED_SHOWN])
+        if not files:
+            return gettext("无")
+        rows = format_html_join(
+            "", '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td></tr>',
+            ((reverse("admin:employees_employeefile_change", args=[f.pk]), f.original_name, f.get_status_display(),
+              timezone.localtime(f.uploaded_at).strftime("%Y-%m-%d %H:%M")) for f in files),
+        )
+        head = format_html("<tr><th>{}</th><th>{}</th><th>{}</th></tr>", gettext("文件名"), gettext("状态"),
+                           gettext("上传时间"))
+        return format_html('<table class="card-submitted">{}{}</table>', head, rows)
 
     def get_urls(self) -> list:
+        views = [("pin", self.pin_view), ("unlock", self.unlock_view), ("block", self.block_view),
+                 ("unblock", self.unblock_view), ("withdraw", self.withdraw_view), ("replace", self.replace_view)]
         return [
-            path("<int:pk>/pin/", self.admin_site.admin_view(self.pin_view), name="cards_servicecard_pin"),
-            path("<int:pk>/unlock/", self.admin_site.admin_view(self.unlock_view), name="cards_servicecard_unlock"),
+            *(path(f"<int:pk>/{name}/", self.admin_site.admin_view(view), name=f"cards_servicecard_{name}")
+              for name, view in views),
             *super().get_urls(),
         ]
 
     def _done(self, request: HttpRequest, card: ServiceCard, text: str) -> HttpResponseRedirect:
         self.message_user(request, text, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:cards_servicecard_change", args=[card.pk]))
+
+    def _card(self, request: HttpRequest, pk: int) -> ServiceCard:
+        if not self.has_manage_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(ServiceCard.objects.select_related("company"), pk=pk)
 
     @method_decorator(_SENSITIVE)
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
@@ -144,9 +225,7 @@ class ServiceCardAdmin(admin.ModelAdmin):
 
     @method_decorator(_SENSITIVE)
     def pin_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        if not self.has_manage_permission(request):
-            raise PermissionDenied
-        card = get_object_or_404(ServiceCard.objects.select_related("company"), pk=pk)
+        card = self._card(request, pk)
         form = CardPinForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             card_pin_set(card=card, pin=form.pin, actor=request.user.get_username())
@@ -158,9 +237,7 @@ class ServiceCardAdmin(admin.ModelAdmin):
         )
 
     def unlock_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        if not self.has_manage_permission(request):
-            raise PermissionDenied
-        card = get_object_or_404(ServiceCard.objects.select_related("company"), pk=pk)
+        card = self._card(request, pk)
         if request.method == "POST":
             card_unlock(card=card, actor=request.user.get_username())
             return self._done(request, card, gettext("已解锁 %(card)s。") % {"card": card.masked_number})
@@ -170,9 +247,101 @@ class ServiceCardAdmin(admin.ModelAdmin):
             cancel_url=reverse("admin:cards_servicecard_change", args=[card.pk]),
         )
 
+    def _reason_view(self, request: HttpRequest, pk: int, *, service, title: str, intro: str, submit: str,
+                     done: str) -> HttpResponse:
+        """挂失 / 解除挂失 / 注销: a reason, then one service call; a refusal is shown on the form."""
+        card = self._card(request, pk)
+        form = ReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                service(card=card, reason=form.cleaned_data["reason"], actor=request.user.get_username())
+            except CardStateError as exc:
+                form.add_error(None, exc.message(get_language() or "zh-hans"))
+            else:
+                return self._done(request, card, done % {"card": card.masked_number})
+        return staff_form_response(
+            request, model_admin=self, title=title, form=form, objects=[card], intro=intro, submit_label=submit,
+            cancel_url=reverse("admin:cards_servicecard_change", args=[card.pk]),
+        )
+
+    def block_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._reason_view(
+            request, pk, service=card_block, title=gettext("挂失服务卡"), submit=gettext("挂失"),
+            intro=gettext("挂失后此卡立即不能登录自助平台，在自助终端上与未发行的卡号表现相同。此卡已提交的批次和文件不受影响。"),
+            done=gettext("已挂失 %(card)s。"),
+        )
+
+    def unblock_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._reason_view(
+            request, pk, service=card_unblock, title=gettext("解除挂失"), submit=gettext("解除挂失"),
+            intro=gettext("请先核实企业代理人身份和卡片实物。解除挂失后此卡恢复使用（密码和锁定状态不变）。"),
+            done=gettext("已解除挂失 %(card)s。"),
+        )
+
+    def withdraw_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._reason_view(
+            request, pk, service=card_withdraw, title=gettext("注销服务卡"), submit=gettext("注销"),
+            intro=gettext("注销不可撤销：此卡从此不能再使用。此卡已提交的批次和文件保持原样。"),
+            done=gettext("已注销 %(card)s。"),
+        )
+
+    @method_decorator(_SENSITIVE)
+    def replace_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """补发: new number and PIN for the same company; the old card is withdrawn in the same step."""
+        card = self._card(request, pk)
+        form = CardReplaceForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                new = card_replace(card=card, number=form.cleaned_data["number"], pin=form.pin,
+                                   reason=form.cleaned_data["reason"], actor=request.user.get_username())
+            except IntegrityError:  # the same number issued at another desk a moment ago
+                form.add_error("number", gettext("此卡号已发行。"))
+            except CardStateError as exc:
+                form.add_error(None, exc.message(get_language() or "zh-hans"))
+            except (CardNumberInvalid, CardPinInvalid) as exc:
+                form.add_error(None, str(exc))
+            else:
+                return self._done(request, new, gettext("已为 %(old)s 补发新卡 %(new)s，原卡已注销。")
+                                  % {"old": card.masked_number, "new": new.masked_number})
+        return staff_form_response(
+            request, model_admin=self, title=gettext("补发服务卡"), form=form, objects=[card],
+            intro=gettext("新卡属于同一企业，使用新卡号和新密码（由企业代理人当面输入两次）；原卡同时注销，"
+                          "原卡已提交的批次和文件保持原样。"),
+            submit_label=gettext("补发"), cancel_url=reverse("admin:cards_servicecard_change", args=[card.pk]),
+        )
+
     @admin.action(description=_("解锁所选服务卡"), permissions=["manage"])
     def unlock_selected(self, request: HttpRequest, queryset: QuerySet[ServiceCard]) -> None:
         cards = list(queryset.filter(locked_at__isnull=False))
         for card in cards:
             card_unlock(card=card, actor=request.user.get_username())
         self.message_user(request, gettext("已解锁 %(count)d 张服务卡。") % {"count": len(cards)}, messages.SUCCESS)
+
+
+class LockoutActiveFilter(admin.SimpleListFilter):
+    title = _("等待中")
+    parameter_name = "waiting"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", _("等待中")), ("no", _("已结束"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[KioskLockout]) -> QuerySet[KioskLockout]:
+        if self.value() == "yes":
+            return queryset.filter(until__gt=timezone.now())
+        if self.value() == "no":
+            return queryset.filter(until__lte=timezone.now())
+        return queryset
+
+
+@admin.register(KioskLockout)
+class KioskLockoutAdmin(ReadOnlyAdmin):
+    """The staff's alert: each kiosk the login limit made wait (too many failed logins)."""
+
+    list_display = ("address", "started_at", "until", "failures", "waiting")
+    list_filter = (LockoutActiveFilter,)
+    search_fields = ("=address",)
+    date_hierarchy = "started_at"
+
+    @admin.display(description=_("等待中"), boolean=True)
+    def waiting(self, obj: KioskLockout) -> bool:
+        return obj.until > timezone.now()

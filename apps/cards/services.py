@@ -1,86 +1,49 @@
-"""Financial service cards (金融服务卡): number hashing, issue, PIN, lock and the kiosk login.
+"""Financial service cards (金融服务卡): issue, PIN, unlock, 挂失 / 注销 / 补发 — and the kiosk login.
 
-The card number itself is never stored: a keyed hash finds the card and only the last four
-digits are kept to show. The key is ``settings.CARD_HASH_KEY`` when set, else one derived from
-``SECRET_KEY`` (salted HMAC with a purpose string) — a dedicated key lets the bank rotate
-SECRET_KEY without orphaning every issued card.
+Number hashing lives in ``apps.cards.numbers``, the login in ``apps.cards.login`` (re-exported
+here: callers know one services module). Every back-office change is audited with the staff
+user as the actor; a refused change raises CardStateError and changes nothing.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
-from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
-from django.db.models import Case, F, Value, When
-from django.utils.crypto import salted_hmac
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
 
 from apps.agreements.models import Company
-from apps.cards.errors import CardLockedError, CardLoginError, CardNumberInvalid, CardPinInvalid
-from apps.cards.models import ServiceCard
+from apps.cards.errors import CardNumberInvalid, CardStateError
+from apps.cards.login import MAX_FAILED_ATTEMPTS, card_actor, card_authenticate
+from apps.cards.models import CardStatus, ServiceCard
+from apps.cards.numbers import card_number_hash, card_number_normalize, pin_check_format
 from apps.core import clock
 from apps.core.services import audit_record
 
-# Consecutive wrong PINs that lock a card until bank staff unlock it (issue 5).
-MAX_FAILED_ATTEMPTS = 3
+__all__ = [
+    "MAX_FAILED_ATTEMPTS", "card_actor", "card_authenticate", "card_block", "card_issue", "card_number_hash",
+    "card_number_normalize", "card_pin_set", "card_replace", "card_unblock", "card_unlock", "card_withdraw",
+]
 
-# Track 2 as a magnetic reader types it: start sentinel ';', the PAN, the field separator '='
-# (some readers send 'D'), expiry, service code and discretionary digits, end sentinel '?',
-# sometimes a trailing LRC character. Only the PAN matters here.
-_TRACK2 = re.compile(r";?(?P<pan>\d{12,19})[=D]\d*\?.?")
-_TYPED = re.compile(r"\d{12,19}")
-_PIN = re.compile(r"[0-9]{6}")
-_HASH_PURPOSE = "apps.cards.card_number_hash"
-
-# Checking a PIN against this on an unknown card costs what a real check costs, so the answer
-# time does not tell an unknown card from a wrong PIN either.
-_DUMMY_PIN_HASH = None
+REASON_MAX = 200
 
 
-def card_actor(card: ServiceCard) -> str:
-    """How a card appears as the actor in the audit log (never its number)."""
-    return f"card#{card.pk}"
-
-
-def card_number_normalize(raw: str) -> str | None:
-    """The PAN from a track-2 string or from typed digits (spaces, dashes and full-width digits
-    allowed); None for anything else."""
-    text = unicodedata.normalize("NFKC", raw or "").strip()
-    match = _TRACK2.fullmatch(text)
-    if match:
-        return match["pan"]
-    digits = re.sub(r"[\s-]", "", text)
-    if _TYPED.fullmatch(digits):
-        return digits
-    return None
-
-
-def card_number_hash(pan: str) -> str:
-    secret = getattr(settings, "CARD_HASH_KEY", "") or settings.SECRET_KEY
-    return salted_hmac(_HASH_PURPOSE, pan, secret=secret, algorithm="sha256").hexdigest()
-
-
-def _pin_check_format(pin: str) -> None:
-    if not isinstance(pin, str) or not _PIN.fullmatch(pin):
-        raise CardPinInvalid("a card PIN is exactly six digits")
-
-
-def card_issue(*, company: Company, number: str, pin: str, actor: str = "bank") -> ServiceCard:
+def card_issue(*, company: Company, number: str, pin: str, actor: str = "bank",
+               replaces: ServiceCard | None = None) -> ServiceCard:
     pan = card_number_normalize(number)
     if pan is None:
         raise CardNumberInvalid("not a card number")
-    _pin_check_format(pin)
+    pin_check_format(pin)
     card = ServiceCard.objects.create(
-        company=company, number_hash=card_number_hash(pan), last4=pan[-4:], pin_hash=make_password(pin)
+        company=company, number_hash=card_number_hash(pan), last4=pan[-4:], pin_hash=make_password(pin),
+        replaces=replaces,
     )
-    audit_record(actor_kind="staff", actor=actor, action="card_issue", obj=card, company_id=company.pk)
+    audit_record(actor_kind="staff", actor=actor, action="card_issue", obj=card, company_id=company.pk,
+                 detail={"replaces": replaces.pk} if replaces is not None else None)
     return card
 
 
 def card_pin_set(*, card: ServiceCard, pin: str, actor: str = "bank") -> None:
     """Set a new PIN (bank staff reset). Also clears the failure counter, not the lock."""
-    _pin_check_format(pin)
+    pin_check_format(pin)
     ServiceCard.objects.filter(pk=card.pk).update(pin_hash=make_password(pin), failed_attempts=0)
     card.refresh_from_db(fields=["pin_hash", "failed_attempts"])
     # The PIN never reaches the audit log or any logger.
@@ -93,58 +56,69 @@ def card_unlock(*, card: ServiceCard, actor: str = "bank") -> None:
     audit_record(actor_kind="staff", actor=actor, action="card_unlock", obj=card, company_id=card.company_id)
 
 
-def _dummy_pin_check(pin: str) -> None:
-    global _DUMMY_PIN_HASH
-    if _DUMMY_PIN_HASH is None:
-        _DUMMY_PIN_HASH = make_password("000000")
-    check_password(pin, _DUMMY_PIN_HASH)
+def _reason_require(reason: str) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise CardStateError("请填写原因。", "Please give a reason.")
+    if len(text) > REASON_MAX:
+        raise CardStateError(f"原因最多 {REASON_MAX} 个字。", f"The reason may have at most {REASON_MAX} characters.")
+    return text
 
 
-def card_authenticate(*, number: str, pin: str) -> ServiceCard:
-    """The kiosk login. Raises CardLoginError (unknown card, wrong PIN) or CardLockedError."""
+_REFUSED = {
+    CardStatus.BLOCKED: ("此卡已挂失。", "This card is already blocked."),
+    CardStatus.WITHDRAWN: ("此卡已注销，不能再变更；如需用卡请补发新卡。",
+                           "This card is withdrawn and cannot change any more; issue a replacement instead."),
+}
+
+
+def _status_move(*, card: ServiceCard, to: str, allowed_from: tuple[str, ...], reason: str, actor: str,
+                 action: str, note: str = "") -> None:
+    """One guarded transition: a conditional UPDATE from the allowed states, audited; a card that
+    is not (or no longer) in one of them raises CardStateError and nothing changes."""
+    text = note + _reason_require(reason)
+    moved = ServiceCard.objects.filter(pk=card.pk, status__in=allowed_from).update(
+        status=to, status_reason=text, status_changed_at=clock.now()
+    )
+    if moved != 1:
+        card.refresh_from_db(fields=["status"])
+        zh, en = _REFUSED.get(card.status, ("此卡当前状态不允许此操作。", "The card's state does not allow this."))
+        if card.status == CardStatus.ACTIVE:
+            zh, en = "此卡未挂失。", "This card is not blocked."
+        raise CardStateError(zh, en)
+    card.refresh_from_db(fields=["status", "status_reason", "status_changed_at"])
+    audit_record(actor_kind="staff", actor=actor, action=action, obj=card, company_id=card.company_id,
+                 detail={"reason": text})
+
+
+def card_block(*, card: ServiceCard, reason: str, actor: str) -> None:
+    """挂失: the card stops working at once; at the kiosk it answers exactly like an unknown number."""
+    _status_move(card=card, to=CardStatus.BLOCKED, allowed_from=(CardStatus.ACTIVE,), reason=reason, actor=actor,
+                 action="card_block")
+
+
+def card_unblock(*, card: ServiceCard, reason: str, actor: str) -> None:
+    """解除挂失: a blocked card that was found works again (its PIN and lock are as they were)."""
+    _status_move(card=card, to=CardStatus.ACTIVE, allowed_from=(CardStatus.BLOCKED,), reason=reason, actor=actor,
+                 action="card_unblock")
+
+
+def card_withdraw(*, card: ServiceCard, reason: str, actor: str, note: str = "") -> None:
+    """注销: for good. The batches and files the card submitted stay as they are."""
+    _status_move(card=card, to=CardStatus.WITHDRAWN, allowed_from=(CardStatus.ACTIVE, CardStatus.BLOCKED),
+                 reason=reason, actor=actor, action="card_withdraw", note=note)
+
+
+@transaction.atomic
+def card_replace(*, card: ServiceCard, number: str, pin: str, reason: str, actor: str) -> ServiceCard:
+    """补发: a new card (new number, new PIN) for the same company; the old card is withdrawn.
+    Refused, with nothing changed, for a card already withdrawn or a number already issued."""
+    _reason_require(reason)
     pan = card_number_normalize(number)
-    card = (
-        ServiceCard.objects.select_related("company").filter(number_hash=card_number_hash(pan), active=True).first()
-        if pan
-        else None
-    )
-    if card is None:
-        _dummy_pin_check(pin or "")
-        audit_record(
-            actor_kind="card", actor=f"****{pan[-4:]}" if pan else "unknown", action="card_login_unknown",
-            detail={"reason": "unknown card" if pan else "not a card number"},
-        )
-        raise CardLoginError()
-    actor = card_actor(card)
-    if card.locked_at is not None:
-        audit_record(actor_kind="card", actor=actor, action="card_login_locked", obj=card, company_id=card.company_id)
-        raise CardLockedError()
-
-    now = clock.now()
-    if isinstance(pin, str) and _PIN.fullmatch(pin) and check_password(pin, card.pin_hash):
-        # Conditional on "still unlocked": a lock that raced in between wins.
-        if ServiceCard.objects.filter(pk=card.pk, locked_at__isnull=True).update(
-            failed_attempts=0, last_login_at=now
-        ) != 1:
-            raise CardLockedError()
-        card.refresh_from_db(fields=["failed_attempts", "last_login_at", "locked_at"])
-        audit_record(actor_kind="card", actor=actor, action="card_login", obj=card, company_id=card.company_id)
-        return card
-
-    # One UPDATE counts the failure and, on the third, locks: two kiosks racing with wrong PINs
-    # cannot both read "2" and both miss the lock (no check-then-act).
-    ServiceCard.objects.filter(pk=card.pk, locked_at__isnull=True).update(
-        failed_attempts=F("failed_attempts") + 1,
-        locked_at=Case(
-            When(failed_attempts__gte=MAX_FAILED_ATTEMPTS - 1, then=Value(now)), default=Value(None)
-        ),
-    )
-    card.refresh_from_db(fields=["failed_attempts", "locked_at"])
-    audit_record(
-        actor_kind="card", actor=actor, action="card_login_failed", obj=card, company_id=card.company_id,
-        detail={"failed_attempts": card.failed_attempts},
-    )
-    if card.locked_at is not None:
-        audit_record(actor_kind="card", actor=actor, action="card_lock", obj=card, company_id=card.company_id)
-        raise CardLockedError()
-    raise CardLoginError()
+    if pan is None:
+        raise CardNumberInvalid("not a card number")
+    pin_check_format(pin)
+    if ServiceCard.objects.filter(number_hash=card_number_hash(pan)).exists():
+        raise CardStateError("此卡号已发行。", "This card number has already been issued.")
+    card_withdraw(card=card, reason=reason, actor=actor, note=f"补发新卡 ****{pan[-4:]}：")
+    return card_issue(company=card.company, number=pan, pin=pin, actor=actor, replaces=card)

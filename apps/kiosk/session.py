@@ -16,7 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from apps.cards.models import ServiceCard
+from apps.cards.models import CardStatus, ServiceCard
 from apps.kiosk.hours import kiosk_closed_response, kiosk_hours_now
 
 SESSION_CARD = "kiosk_card_id"
@@ -53,9 +53,9 @@ def kiosk_session_state(request: HttpRequest) -> tuple[ServiceCard | None, bool]
         kiosk_logout(request)
         return None, True
     card = ServiceCard.objects.select_related("company").filter(
-        pk=card_id, active=True, locked_at__isnull=True
+        pk=card_id, status=CardStatus.ACTIVE, locked_at__isnull=True
     ).first()
-    if card is None:  # locked or withdrawn by bank staff while logged in
+    if card is None:  # locked, blocked or withdrawn by bank staff while logged in
         kiosk_logout(request)
     return card, False
 

@@ -7,6 +7,7 @@ Celery broker on the filesystem, both under ``var/``. ``DATABASE_URL`` and
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 
@@ -61,6 +62,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files keep their cache headers), before everything that may answer
+    # by itself (413, CSRF failure): every kiosk response carries the security headers.
+    "apps.core.middleware.KioskHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -113,6 +117,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- cache --------------------------------------------------------------------------------
+# Shared by every web worker: the kiosk login limit counts in it. CACHE_URL names a Redis
+# (production, tests); the embedded default keeps it in files under var/ (shared across the
+# demo's gunicorn workers on one machine). Never a per-process cache: check --deploy refuses one.
+CACHE_URL = env.str("CACHE_URL", default="")
+if CACHE_URL:
+    env_url("CACHE_URL", schemes=("redis", "rediss"))
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                          "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="payroll")}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache")}}
+
 # --- language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
@@ -125,6 +142,18 @@ USE_TZ = True
 KIOSK_OPEN_TIME = env.str("KIOSK_OPEN_TIME", default="09:00")
 KIOSK_CLOSE_TIME = env.str("KIOSK_CLOSE_TIME", default="16:30")
 KIOSK_IDLE_SECONDS = env_typed("KIOSK_IDLE_SECONDS", int, default=120)
+# Login limit per kiosk (client address): after KIOSK_LOGIN_FAILURES failed logins within
+# KIOSK_LOGIN_WINDOW_SECONDS the kiosk waits KIOSK_LOGIN_WAIT_SECONDS. The address is REMOTE_ADDR,
+# or the X-Forwarded-For entry a proxy listed in KIOSK_TRUSTED_PROXIES (addresses or networks) added.
+KIOSK_LOGIN_FAILURES = env_typed("KIOSK_LOGIN_FAILURES", int, default=5)
+KIOSK_LOGIN_WINDOW_SECONDS = env_typed("KIOSK_LOGIN_WINDOW_SECONDS", int, default=600)
+KIOSK_LOGIN_WAIT_SECONDS = env_typed("KIOSK_LOGIN_WAIT_SECONDS", int, default=900)
+KIOSK_TRUSTED_PROXIES = env.list("KIOSK_TRUSTED_PROXIES", default=[])
+for _proxy in KIOSK_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"KIOSK_TRUSTED_PROXIES is malformed: {exc}") from exc
 # Card numbers are looked up by an HMAC keyed with CARD_HASH_KEY (else a key derived from
 # SECRET_KEY): a dedicated key means rotating SECRET_KEY does not orphan the issued cards.
 CARD_HASH_KEY = env.str("CARD_HASH_KEY", default="")

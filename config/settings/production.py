@@ -21,6 +21,10 @@ if not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):  # noqa: F405
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":  # noqa: F405
     raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL in production")
 
+if not CACHE_URL:  # noqa: F405
+    # The login limit must count across every web worker and host: the broker's Redis by default.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL,  # noqa: F405
+                          "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="payroll")}}
 DEBUG = False
 BUSINESS_CLOCK_ALLOWED = False
 WHITENOISE_USE_FINDERS = False

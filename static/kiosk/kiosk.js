@@ -68,6 +68,21 @@
     });
   }
 
+  /* --- Too many failed logins: count the wait down, then back to the login page. ---------- */
+  var wait = document.querySelector("[data-wait-seconds]");
+  if (wait) {
+    var waitEnd = Date.now() + parseInt(wait.getAttribute("data-wait-seconds") || "0", 10) * 1000;
+    var clocks = document.querySelectorAll("[data-wait-clock], [data-wait-seconds]");
+    var waitTick = function () {
+      var left = Math.max(0, Math.ceil((waitEnd - Date.now()) / 1000));
+      var text = Math.floor(left / 60) + ":" + ("0" + (left % 60)).slice(-2);
+      Array.prototype.forEach.call(clocks, function (node) { node.textContent = text; });
+      if (left <= 0) { window.location.href = wait.getAttribute("data-wait-url"); return; }
+      window.setTimeout(waitTick, 500);
+    };
+    waitTick();
+  }
+
   /* --- 浏览: show the chosen file's name beside the button. ------------------------------ */
   Array.prototype.forEach.call(document.querySelectorAll("[data-file-input]"), function (input) {
     var shown = document.getElementById(input.id + "-name");

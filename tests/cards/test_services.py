@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.hashers import check_password
 
 from apps.cards.errors import CardLockedError, CardLoginError, CardNumberInvalid, CardPinInvalid
-from apps.cards.models import ServiceCard
+from apps.cards.models import CardStatus, ServiceCard
 from apps.cards.services import (
     card_authenticate,
     card_issue,
@@ -100,8 +100,8 @@ def test_unknown_card_and_wrong_pin_get_the_same_message(our_agent, business_clo
     with pytest.raises(CardLoginError) as wrong:
         card_authenticate(number=our_agent.card_number, pin="000000")
     assert type(unknown.value) is type(wrong.value) is CardLoginError
-    assert unknown.value.message("zh-hans") == wrong.value.message("zh-hans") == "卡号或密码错误"
-    assert unknown.value.message("en") == wrong.value.message("en") == "Card number or PIN is incorrect"
+    assert unknown.value.message("zh-hans") == wrong.value.message("zh-hans") == "卡号或密码错误，还可尝试 2 次"
+    assert unknown.value.message("en") == wrong.value.message("en") == "Card number or PIN is incorrect. 2 tries left"
     assert AuditEvent.objects.filter(action="card_login_unknown").count() == 1
     assert AuditEvent.objects.filter(action="card_login_failed", object_id=str(our_agent.card.pk)).count() == 1
 
@@ -156,8 +156,8 @@ def test_pin_set_changes_the_pin(our_agent, business_clock):
         card_pin_set(card=our_agent.card, pin="12")
 
 
-def test_an_inactive_card_is_as_unknown(our_agent, business_clock):
-    ServiceCard.objects.filter(pk=our_agent.card.pk).update(active=False)
+def test_a_withdrawn_card_is_as_unknown(our_agent, business_clock):
+    ServiceCard.objects.filter(pk=our_agent.card.pk).update(status=CardStatus.WITHDRAWN)
     with pytest.raises(CardLoginError) as exc:
         card_authenticate(number=our_agent.card_number, pin=CARD_PIN)
     assert type(exc.value) is CardLoginError

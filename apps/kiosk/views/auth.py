@@ -12,6 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.cards.errors import CardLoginError
 from apps.cards.services import card_authenticate
+from apps.cards.throttle import kiosk_login_failed, kiosk_login_reserve, kiosk_login_succeeded, kiosk_wait_seconds
+from apps.kiosk.client_address import kiosk_client_address
 from apps.kiosk.forms import CardLoginForm
 from apps.kiosk.hours import kiosk_closed_response, kiosk_hours_now
 from apps.kiosk.session import kiosk_card_required, kiosk_login, kiosk_logout, kiosk_session_state
@@ -37,6 +39,15 @@ def _login_page(request: HttpRequest, form: CardLoginForm, *, error: str = "", n
     )
 
 
+def _wait_page(request: HttpRequest, seconds: int) -> HttpResponse:
+    """429 with a countdown: this kiosk has had too many failed logins and must wait."""
+    minutes, rest = divmod(seconds, 60)
+    return kiosk_render(
+        request, "kiosk/login_wait.html", {"wait_seconds": seconds, "wait_clock": f"{minutes}:{rest:02d}"},
+        status=429,
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest, *, timed_out: bool = False) -> HttpResponse:
     hours = kiosk_hours_now()
@@ -44,9 +55,13 @@ def login_view(request: HttpRequest, *, timed_out: bool = False) -> HttpResponse
         kiosk_logout(request)
         return kiosk_closed_response(request, hours)
     card, idle_ended = kiosk_session_state(request)
+    address = kiosk_client_address(request)
     if request.method == "GET":
         if card is not None:
             return redirect("kiosk:home")
+        waiting = kiosk_wait_seconds(address=address)
+        if waiting:
+            return _wait_page(request, waiting)
         notice = ""
         if timed_out or idle_ended:
             notice = _("由于长时间未操作，系统已自动退出。请重新刷卡登录。")
@@ -55,11 +70,17 @@ def login_view(request: HttpRequest, *, timed_out: bool = False) -> HttpResponse
     form = CardLoginForm(request.POST)
     if not form.is_valid():
         return _login_page(request, form, error=_("请先刷卡，再在密码键盘上输入 6 位密码，然后点击“进入”。"))
+    # The kiosk's try is reserved before any PIN is checked (the per-kiosk limit).
+    waiting = kiosk_login_reserve(address=address)
+    if waiting:
+        return _wait_page(request, waiting)
     try:
         card = card_authenticate(number=form.cleaned_data["card"], pin=form.cleaned_data["pin"])
     except CardLoginError as exc:
+        kiosk_login_failed(address=address)
         # Nothing the agent typed is echoed back: neither the card number nor the PIN.
         return _login_page(request, CardLoginForm(), error=exc.message(get_language() or "zh-hans"))
+    kiosk_login_succeeded(address=address)
     kiosk_login(request, card=card)
     return redirect("kiosk:home")
 
