@@ -1,55 +1,37 @@
-"""What real spreadsheets produce: CSV (UTF-8 with or without BOM, GB18030/GBK), .xlsx, .xls.
+"""What real spreadsheets produce: CSV and tab-separated text (UTF-8, UTF-16, GB18030 when
+plausible, or the encoding given), .xlsx, .xls; and the rows they hold as payroll or employee rows.
 
-``sheet_rows`` turns any of them into (row number as the user sees it, cells as text). Two kinds
-of cell keep a marker class (still ``str``) because their text alone would mislead:
+``sheet_open`` chooses the reader by the bytes (``sheetkind.py``), the worksheet (the one visible
+sheet with data, or ``--sheet``) and applies the hidden-row decision; it gives (row number as
+the user sees it, cells as text). Cells that would mislead keep a marker class (``cells.py``):
+``NumericText`` (a number cell), ``FormulaText`` (a formula nothing calculated), ``ErrorText``.
 
-* ``NumericText``: the cell was a number. Excel keeps 15 significant digits, so a 16+ digit
-  account or an 18-digit ID number stored as a number has already lost digits.
-* ``FormulaText``: a formula without a cached value (a program wrote the sheet and nothing
-  calculated it), so the value the user sees in Excel is not in the file.
-
-The ``*_rows_from_sheet`` functions map columns to records and refuse such cells with advice.
+``payroll_sheet_read`` / ``employee_sheet_read`` map columns to records and refuse such cells
+with advice; ``sheet_rows`` and the ``*_rows_from_sheet`` functions are the older entry points.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import NamedTuple
 
+from payroll_exchange.cells import ErrorText, FormulaText, NumericText, SheetData, unreadable
 from payroll_exchange.checks import account_normalize, id_type_parse
 from payroll_exchange.errors import ExchangeError, RowError
 from payroll_exchange.messages import row_error
 from payroll_exchange.records import ID_TYPE_RESIDENT, EmployeeRow, PayrollRow
+
+__all__ = ["ColumnMap", "ErrorText", "FormulaText", "NumericText", "SheetInfo", "SheetOptions", "SheetRead",
+           "employee_rows_from_sheet", "employee_sheet_read", "payroll_rows_from_sheet", "payroll_sheet_read",
+           "sheet_open", "sheet_rows"]
 
 EXCEL_DIGITS = 15  # Excel stores numbers as doubles and shows at most 15 significant digits
 
 # Normalizing an amount as typed: thousands separators, currency signs, full-width digits.
 _AMOUNT_TABLE = str.maketrans("０１２３４５６７８９．", "0123456789.", " ,，¥￥元\u3000\xa0")
 _ID_TABLE = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx", " \u3000\t\xa0")
-
-
-class NumericText(str):
-    """Text of a cell that the spreadsheet stored as a number."""
-
-    __slots__ = ()
-
-
-class FormulaText(str):
-    """A formula cell that holds no calculated value (the text is the formula)."""
-
-    __slots__ = ()
-
-
-class ErrorText(str):
-    """A cell holding an error value such as #N/A (a formula failed). Refused only where a
-    column we read holds it: an error in a column the mapping ignores does not block the file."""
-
-    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,103 +50,132 @@ class ColumnMap:
     record_count: int | None = None
 
 
-def _unreadable(zh: str, en: str, code: str = "sheet_unreadable") -> ExchangeError:
-    return ExchangeError(code, f"无法读取表格：{zh}", f"cannot read the spreadsheet: {en}")
+HIDDEN_ROWS_CHOICES = ("refuse", "skip", "include")  # --hidden-rows
 
 
-def _number_text(value: int | float) -> NumericText:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return NumericText(str(int(value)))
-    return NumericText(repr(value) if isinstance(value, float) else str(value))
+@dataclass(frozen=True, slots=True)
+class SheetOptions:
+    """What the user decided about the input sheet (the client's options of the same names)."""
+
+    sheet: str | None = None  # --sheet NAME: read this worksheet, even a hidden one
+    hidden_rows: str = "refuse"  # --hidden-rows: "refuse" | "skip" | "include" hidden/filtered rows
+    encoding: str | None = None  # --encoding, text files only: used as given
 
 
-def _cell_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value if value.strip() else None
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return _number_text(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return str(value)
+@dataclass(frozen=True, slots=True)
+class SheetInfo:
+    """What was read, for the review (换人复核), the checklist and the history (信息查询)."""
+
+    kind: str  # "xlsx" | "xls" | "csv" | "tsv"
+    kind_zh: str  # e.g. "Excel 工作簿", "制表符分隔的文本文件", "CSV 文本文件"
+    kind_en: str
+    sheet: str | None  # the worksheet read (None for text files)
+    encoding: str | None  # text files: the encoding used
+    hidden_rows: tuple[int, ...]  # hidden/filtered rows holding data (sheet row numbers)
+    hidden_rows_decision: str  # the option applied
+    headers: dict[int, str]  # 1-based column → header text of row first_row - 1 (empty if none)
+    hidden_columns: tuple[int, ...] = ()  # hidden columns (1-based) up to the widest row
+    note_zh: str = ""  # a remark for the review, e.g. a .xls name read as tab-separated text
+    note_en: str = ""
 
 
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str | None]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("gb18030")  # a superset of GBK and GB2312: what Chinese Excel saves
-        except UnicodeDecodeError:
-            raise _unreadable("文件既不是 UTF-8 也不是 GBK/GB18030 编码。请另存为“CSV UTF-8”后重试。",
-                              "the file is neither UTF-8 nor GBK/GB18030. Save it as CSV UTF-8 and try "
-                              "again.", "sheet_encoding") from None
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    for number, record in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1):
-        yield number, [cell if cell.strip() else None for cell in record]
+class SheetRead(NamedTuple):
+    rows: list  # PayrollRow / EmployeeRow
+    errors: list  # RowError
+    info: SheetInfo
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str | None]]]:
-    # Our streaming reader (xlsx.py): openpyxl's values, one pass, a guarded expat parser, and
-    # about 10× faster than openpyxl's read-only mode. Imported here: CSV must not pay for it.
-    from payroll_exchange.xlsx import xlsx_rows
-
-    for number, values in xlsx_rows(data=data):
-        yield number, [_cell_text(v) for v in values]
+_KINDS = {"xlsx": ("Excel 工作簿", "Excel workbook"), "xls": ("Excel 97-2003 工作簿", "Excel 97-2003 workbook"),
+          "csv": ("CSV 文本文件", "CSV text file"), "tsv": ("制表符分隔的文本文件", "tab-separated text file")}
 
 
-def _xls_rows(data: bytes) -> Iterator[tuple[int, list[str | None]]]:
-    import xlrd
+def _sheet_load(data: bytes, filename: str, options: SheetOptions) -> tuple[SheetData, str, str]:
+    """The reader's result, and a note for the review (zh, en)."""
+    from payroll_exchange.sheetkind import sheet_kind
 
-    book = xlrd.open_workbook(file_contents=data)
-    sheet = book.sheet_by_index(0)
-    for r in range(sheet.nrows):
-        cells: list[str | None] = []
-        for kind, value in zip(sheet.row_types(r), sheet.row_values(r), strict=True):
-            if kind == xlrd.XL_CELL_DATE:
-                cells.append(xlrd.xldate.xldate_as_datetime(value, book.datemode).date().isoformat())
-            elif kind == xlrd.XL_CELL_ERROR:
-                cells.append(ErrorText(xlrd.error_text_from_code.get(value, "#ERROR")))
-            elif kind == xlrd.XL_CELL_BOOLEAN:
-                cells.append("TRUE" if value else "FALSE")
-            else:
-                cells.append(_cell_text(value))
-        yield r + 1, cells
+    if options.hidden_rows not in HIDDEN_ROWS_CHOICES:
+        raise ExchangeError("sheet_option", f"--hidden-rows 只能是 {'、'.join(HIDDEN_ROWS_CHOICES)}。",
+                            f"--hidden-rows must be one of {', '.join(HIDDEN_ROWS_CHOICES)}.")
+    kind = sheet_kind(data, filename)
+    if kind == "xlsx":
+        # Imported here: a CSV must not pay for the spreadsheet readers.
+        from payroll_exchange.xlsx import xlsx_read
+
+        return xlsx_read(data, sheet=options.sheet), "", ""
+    if kind == "xls":
+        from payroll_exchange.xls import xls_read
+
+        return xls_read(data, sheet=options.sheet), "", ""
+    from payroll_exchange.textsheet import text_rows
+
+    tab_only = kind == "tsv-xls"
+    found, used, rows = text_rows(data, filename=filename, encoding=options.encoding, tab_only=tab_only)
+    rows = [(number, cells) for number, cells in rows if any(cell is not None for cell in cells)]
+    if tab_only:
+        return (SheetData(found, None, used, rows), f"“{filename}”不是 Excel 文件，按制表符分隔的文本文件读取。",
+                f"{filename!r} is not an Excel file; it was read as a tab-separated text file.")
+    return SheetData(found, None, used, rows), "", ""
 
 
-def _sheet_kind(data: bytes, filename: str) -> str:
-    # The bytes decide before the name does: "工资.xls" is often an .xlsx renamed by hand.
-    if data[:4] == b"PK\x03\x04":
-        return "xlsx"
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        return "xls"
-    suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
-    if suffix in ("csv", "txt"):
-        return "csv"
-    raise _unreadable(f"不支持的文件类型 {filename!r}。请使用 .xlsx、.xls 或 .csv 文件。",
-                      f"{filename!r} is not a supported file type. Use an .xlsx, .xls or .csv file.",
-                      "sheet_type")
+def _row_list(numbers: list[int]) -> tuple[str, str]:
+    shown = numbers[:20]
+    more_zh = f" 等 {len(numbers)} 行" if len(numbers) > len(shown) else ""
+    more_en = f" and more ({len(numbers)} rows)" if len(numbers) > len(shown) else ""
+    return "、".join(map(str, shown)) + more_zh, ", ".join(map(str, shown)) + more_en
+
+
+def _hidden_rows_refused(numbers: list[int], filtered: bool, sheet: str | None) -> ExchangeError:
+    rows_zh, rows_en = _row_list(numbers)
+    where_zh = f"工作表“{sheet}”的" if sheet else ""
+    where_en = f" of the worksheet {sheet!r}" if sheet else ""
+    how_zh = "被隐藏或被筛选掉" if filtered else "被隐藏"
+    how_en = "hidden or filtered out" if filtered else "hidden"
+    return unreadable(f"{where_zh}第 {rows_zh} 行{how_zh}，屏幕上看不到，却会被读取。请在 Excel 中取消隐藏"
+                      "（或清除筛选）后核对；或用“--hidden-rows skip”不读这些行，“--hidden-rows include”照常读取。",
+                      f"row{'s' if len(numbers) > 1 else ''} {rows_en}{where_en} {'are' if len(numbers) > 1 else 'is'} "
+                      f"{how_en}: not on screen, yet they would be read. Unhide them (or clear the filter) in "
+                      "Excel and check them; or give --hidden-rows skip to leave them out, --hidden-rows include "
+                      "to read them.", "sheet_hidden_rows")
+
+
+def _sheet_open(*, data: bytes, filename: str, options: SheetOptions,
+                first_row: int = 1) -> tuple[SheetInfo, list[tuple[int, list[str | None]]]]:
+    """As ``sheet_open``; hidden rows above ``first_row`` (titles, headers) do not count."""
+    found, note_zh, note_en = _sheet_load(data, filename, options)
+    hidden = [number for number, _ in found.rows if number in found.hidden_rows and number >= first_row]
+    if hidden and options.hidden_rows == "refuse":
+        raise _hidden_rows_refused(hidden, found.filtered, found.sheet)
+    rows = found.rows
+    if hidden and options.hidden_rows == "skip":
+        left_out = set(hidden)
+        rows = [(number, cells) for number, cells in rows if number not in left_out]
+    headers: dict[int, str] = {}
+    for number, cells in found.rows:
+        if number == first_row - 1:
+            headers = {column: cell.strip() for column, cell in enumerate(cells, 1) if cell is not None}
+        if number >= first_row - 1:
+            break
+    kind_zh, kind_en = _KINDS[found.kind]
+    info = SheetInfo(found.kind, kind_zh, kind_en, found.sheet, found.encoding, tuple(hidden), options.hidden_rows,
+                     headers, found.hidden_columns, note_zh, note_en)
+    return info, rows
+
+
+def sheet_open(*, data: bytes, filename: str,
+               options: SheetOptions = SheetOptions()) -> tuple[SheetInfo, Iterator[tuple[int, list[str | None]]]]:
+    """(what was read, its non-blank rows: (row number as the user sees it, cells as text; empty
+    cells None)). Hidden or filtered rows holding data are refused unless ``options.hidden_rows``
+    says "skip" or "include". Raises only ExchangeError."""
+    info, rows = _sheet_open(data=data, filename=filename, options=options)
+    return info, iter(rows)
 
 
 def sheet_rows(*, data: bytes, filename: str) -> Iterator[tuple[int, list[str | None]]]:
-    """(row number as the user sees it, cells as text; empty cells None) of the first sheet.
-    Blank rows are skipped; the numbers of the others stay those of the sheet."""
-    kind = _sheet_kind(data, filename)
-    reader = {"csv": _csv_rows, "xlsx": _xlsx_rows, "xls": _xls_rows}[kind]
-    try:
-        for number, cells in reader(data):
-            if any(cell is not None for cell in cells):
-                yield number, cells
-    except ExchangeError:
-        raise
-    except Exception as exc:  # xlrd, zipfile and expat raise many types on a damaged file
-        raise _unreadable(f"文件已损坏或不是有效的 {kind} 文件（{type(exc).__name__}）。请在 Excel 中打开并重新保存。",
-                          f"the file is damaged or not a valid {kind} file ({type(exc).__name__}). Open it "
-                          "in Excel and save it again.") from exc
+    """(row number as the user sees it, cells as text; empty cells None) of the sheet that
+    ``sheet_open`` chooses, with its default options. Blank rows are skipped; the numbers of the
+    others stay those of the sheet."""
+    _, rows = sheet_open(data=data, filename=filename)
+    yield from rows
 
 
 # ---------------------------------------------------------------- columns → records
@@ -273,19 +284,55 @@ def _count_check(columns: ColumnMap, found: int, errors: list[RowError]) -> None
                                 f"from row {columns.first_row}. Check the record count and the first row."))
 
 
-def payroll_rows_from_sheet(*, data: bytes, filename: str,
-                            columns: ColumnMap) -> tuple[list[PayrollRow], list[RowError]]:
-    """Payroll rows (``seq`` = the sheet row, so every later error names the row the user sees)
-    and the problems of reading them. A row with an unusable cell is reported and left out."""
+_MAPPED = ("id_type", "id_number", "name", "account", "amount", "remark")
+
+
+def _hidden_columns_check(columns: ColumnMap, info: SheetInfo) -> None:
+    """A mapped column the user cannot see is refused like hidden rows: what would be paid is
+    not on screen. ``--hidden-rows include`` reads it (the user has looked)."""
+    if not info.hidden_columns or info.hidden_rows_decision == "include":
+        return
+    hidden = set(info.hidden_columns)
+    found = [(field, column) for field in _MAPPED if (column := getattr(columns, field)) in hidden]
+    if not found:
+        return
+    from payroll_exchange.messages import field_label
+
+    zh = "、".join(f"第 {column} 列（{field_label(field)}）" for field, column in found)
+    en = ", ".join(f"column {column} ({field_label(field, 'en')})" for field, column in found)
+    raise unreadable(f"{zh}被隐藏，屏幕上看不到，却会被读取。请在 Excel 中取消隐藏该列并核对后重新导入"
+                     "（或用“--hidden-rows include”照常读取）。",
+                     f"{en} {'is' if len(found) == 1 else 'are'} hidden: not on screen, yet it would be read. "
+                     "Unhide it in Excel, check it and import again (or give --hidden-rows include to read it).",
+                     "sheet_hidden_columns")
+
+
+def _mapped_open(data: bytes, filename: str, columns: ColumnMap,
+                 options: SheetOptions) -> tuple[SheetInfo, list[tuple[int, list[str | None]]]]:
+    info, rows = _sheet_open(data=data, filename=filename, options=options, first_row=columns.first_row)
+    _hidden_columns_check(columns, info)
+    return info, [(number, cells) for number, cells in rows if number >= columns.first_row]
+
+
+# ---------------------------------------------------------------- H1b: total rows and units
+def _payroll_total_rows_check(*, rows: list[PayrollRow], errors: list[RowError], info: SheetInfo,
+                              columns: ColumnMap) -> None:
+    """Total rows (合计/总计/小计, or a sum of the rows above) and amount units (万元/千元):
+    H1b's part. ``info.headers`` holds the header text of each column."""
+# ---------------------------------------------------------------- end of H1b's section
+
+
+def payroll_sheet_read(*, data: bytes, filename: str, columns: ColumnMap,
+                       options: SheetOptions = SheetOptions()) -> SheetRead:
+    """Payroll rows (``seq`` = the sheet row, so every later error names the row the user sees),
+    the problems of reading them, and what was read. A row with an unusable cell is reported and
+    left out. Raises ExchangeError when the sheet cannot be read as a whole."""
     if columns.amount is None:
         raise ExchangeError("column_map", "请指定金额所在的列。", "choose the column that holds the amount.")
+    info, sheet = _mapped_open(data, filename, columns, options)
     rows: list[PayrollRow] = []
     errors: list[RowError] = []
-    found = 0
-    for number, cells in sheet_rows(data=data, filename=filename):
-        if number < columns.first_row:
-            continue
-        found += 1
+    for number, cells in sheet:
         before = len(errors)
         person = _person_cells(cells, number, columns, errors)
         amount = _amount_cell(_cell(cells, columns.amount), number, errors)
@@ -293,23 +340,35 @@ def payroll_rows_from_sheet(*, data: bytes, filename: str,
         if len(errors) == before and person is not None and amount is not None and remark is not None:
             id_type, id_number, name, account = person
             rows.append(PayrollRow(number, account, name, amount, id_type, id_number, remark))
-    _count_check(columns, found, errors)
+    _payroll_total_rows_check(rows=rows, errors=errors, info=info, columns=columns)
+    _count_check(columns, len(sheet), errors)
+    return SheetRead(rows, errors, info)
+
+
+def employee_sheet_read(*, data: bytes, filename: str, columns: ColumnMap,
+                        options: SheetOptions = SheetOptions()) -> SheetRead:
+    """Employee rows (``seq`` = the sheet row), the problems of reading them, what was read."""
+    info, sheet = _mapped_open(data, filename, columns, options)
+    rows: list[EmployeeRow] = []
+    errors: list[RowError] = []
+    for number, cells in sheet:
+        person = _person_cells(cells, number, columns, errors)
+        if person is not None:
+            id_type, id_number, name, account = person
+            rows.append(EmployeeRow(number, id_type, id_number, name, account))
+    _count_check(columns, len(sheet), errors)
+    return SheetRead(rows, errors, info)
+
+
+def payroll_rows_from_sheet(*, data: bytes, filename: str,
+                            columns: ColumnMap) -> tuple[list[PayrollRow], list[RowError]]:
+    """``payroll_sheet_read`` with the default options, without the SheetInfo."""
+    rows, errors, _ = payroll_sheet_read(data=data, filename=filename, columns=columns)
     return rows, errors
 
 
 def employee_rows_from_sheet(*, data: bytes, filename: str,
                              columns: ColumnMap) -> tuple[list[EmployeeRow], list[RowError]]:
-    """Employee rows (``seq`` = the sheet row) and the problems of reading them."""
-    rows: list[EmployeeRow] = []
-    errors: list[RowError] = []
-    found = 0
-    for number, cells in sheet_rows(data=data, filename=filename):
-        if number < columns.first_row:
-            continue
-        found += 1
-        person = _person_cells(cells, number, columns, errors)
-        if person is not None:
-            id_type, id_number, name, account = person
-            rows.append(EmployeeRow(number, id_type, id_number, name, account))
-    _count_check(columns, found, errors)
+    """``employee_sheet_read`` with the default options, without the SheetInfo."""
+    rows, errors, _ = employee_sheet_read(data=data, filename=filename, columns=columns)
     return rows, errors

@@ -1,212 +1,52 @@
-"""A streaming reader for the first worksheet of an .xlsx, safe against hostile files.
+"""A streaming reader for an .xlsx worksheet, safe against hostile files (the package around it:
+``opc.py``).
 
 ``xlsx_rows`` yields (row number, cell values) with the values openpyxl gives in
 ``read_only=True, data_only=True`` mode (str, int, float, bool, datetime/date/time/timedelta,
-None), so that ``sheets.py`` turns them into text exactly as before. A formula without a cached
-value comes back as ``FormulaText("=…")`` in the same single pass.
+None), so that the text of every cell is what it was with openpyxl. Differences, each on
+purpose: a formula without a cached value comes back as ``FormulaText("=…")`` in the same
+single pass; a formula whose cached value is the empty string (``<c t="str"><f>…</f><v/></c>``,
+templates with formulas dragged down) is an empty cell; ``_x000D_`` escapes are decoded; the
+East Asian built-in date formats are dates.
 
 Why not openpyxl: its read-only mode parses through ``defusedxml.ElementTree.iterparse``, which
 swaps in ElementTree's pure Python tree builder; 100,000 rows × 6 columns took 16–23 s on the
 2-core build machine. Here ``pyexpat`` (C) calls three small handlers per XML event and builds
-no tree at all, so memory stays flat whatever the sheet's length.
+no tree at all.
 
-Safety, part by part:
-
-* XML: every part goes through ``_expat_parser``, which installs the handlers defusedxml's
-  expat reader installs with ``forbid_dtd=True``: a DOCTYPE, an entity declaration or an
-  external entity reference raises before anything is expanded. No .xlsx part legitimately
-  carries a DTD, so refusing all of them costs nothing ("billion laughs" and XXE included).
-* Zip: a part whose declared uncompressed size exceeds its limit is refused before it is
-  opened, and the bytes actually inflated are counted against a total cap (zipfile stops at the
-  declared size and checks the CRC, so the declared size is an upper bound).
-* Cells: an error value (#N/A, #DIV/0!…) is refused naming the cell, rows out of order and
-  references past Excel's limits are refused as a damaged file, never silently dropped.
+``xlsx_read`` chooses the worksheet (``cells.sheet_choose``: the one visible sheet with data,
+or the one named), and reports hidden rows (by the user or by an autofilter) and hidden columns.
+Cells: an error value (#N/A, #DIV/0!…) is an ``ErrorText``; rows out of order and references past
+Excel's limits are refused as a damaged file, never silently dropped; a cell whose value cannot
+be what its type says is refused naming the cell.
 """
 
 from __future__ import annotations
 
-import io
-import posixpath
-import re
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
-from pyexpat import ParserCreate, XMLParserType
+from pyexpat import ExpatError
 from typing import Any
 
+from payroll_exchange.cells import (
+    ErrorText,
+    FormulaText,
+    SheetData,
+    cell_text,
+    sheet_choose,
+    xstring_decode,
+)
 from payroll_exchange.errors import ExchangeError
-from payroll_exchange.sheets import ErrorText, FormulaText
+from payroll_exchange.exceldates import from_excel
+from payroll_exchange.opc import MAIN, MAX_SHEET_BYTES, Book, book_open, damaged, expat_parser, refused, xml_damaged
 
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main "
-RELS = "http://schemas.openxmlformats.org/package/2006/relationships "
-DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships "
-ROW, C, V, F, IS, T, RPH, SI = (MAIN + tag for tag in ("row", "c", "v", "f", "is", "t", "rPh", "si"))
-
-MAX_SHEET_BYTES = 500 * 1024 * 1024  # uncompressed; a 1,000,000-row × 6-column sheet is ~400 MB
-MAX_PART_BYTES = 200 * 1024 * 1024  # shared strings; workbook, rels and styles are a few KB
-MAX_TOTAL_BYTES = 800 * 1024 * 1024  # all parts together, counted as they are inflated
+ROW, C, V, F, IS, T, RPH, COL, AUTOFILTER = (MAIN + tag for tag in (
+    "row", "c", "v", "f", "is", "t", "rPh", "col", "autoFilter"))
 MAX_ROW = 1_048_576  # Excel's limits: a reference past them is not from a spreadsheet program
 MAX_COLUMN = 16_384
-CHUNK = 1 << 16  # inflate and parse 64 KB at a time: large enough to amortize the calls
-
-# openpyxl's date detection (styles/numbers.py): the first section of the format, with quoted
-# literals and [colour]/[$locale] brackets removed, has a d, m, h, y or s not escaped by _ or \.
-_STRIP = re.compile(r'".*?"|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]')
-_DATE_CHAR = re.compile(r"(?<![_\\])[dmhysDMHYS]")
-_TIMEDELTA = re.compile(r"\[hh?\](:mm(:ss(\.0*)?)?)?|\[mm?\](:ss(\.0*)?)?|\[ss?\](\.0*)?", re.I)
-_BUILTIN_DATES = {14: "mm-dd-yy", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy", 18: "h:mm AM/PM",
-                  19: "h:mm:ss AM/PM", 20: "h:mm", 21: "h:mm:ss", 22: "m/d/yy h:mm", 45: "mm:ss",
-                  46: "[h]:mm:ss", 47: "mmss.0"}
-WINDOWS_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 - Excel serials are naive local dates
-MAC_EPOCH = datetime(1904, 1, 1)  # noqa: DTZ001
+TRUE = ("1", "true")
 
 CellValue = str | int | float | bool | datetime | date | time | timedelta | None
-
-
-def _refused(code: str, zh: str, en: str) -> ExchangeError:
-    return ExchangeError(code, f"无法读取表格：{zh}", f"cannot read the spreadsheet: {en}")
-
-
-def _damaged(zh: str, en: str) -> ExchangeError:
-    return _refused("sheet_unreadable", f"{zh}请在 Excel 中打开并重新保存。",
-                    f"{en} Open it in Excel and save it again.")
-
-
-def _refuse_dtd(*_: object) -> None:
-    raise _refused("sheet_xml_refused", "文件中含有 DTD 或实体声明（可用于“XML 炸弹”攻击），已拒绝读取。"
-                   "请在 Excel 中打开并重新保存。",
-                   "the file carries a DTD or entity declarations (the shape of an XML bomb) and was "
-                   "refused. Open it in Excel and save it again.")
-
-
-def _expat_parser() -> XMLParserType:
-    # Namespace-aware ("uri local" names) so that a writer's prefix (x:c) does not matter.
-    parser = ParserCreate(namespace_separator=" ")
-    parser.StartDoctypeDeclHandler = _refuse_dtd
-    parser.EntityDeclHandler = _refuse_dtd
-    parser.UnparsedEntityDeclHandler = _refuse_dtd
-    parser.ExternalEntityRefHandler = _refuse_dtd
-    parser.buffer_text = True  # one CharacterData call per text run instead of one per line
-    return parser
-
-
-class _Archive:
-    """The zip, with every part's size checked before it is opened and inflated bytes counted."""
-
-    def __init__(self, data: bytes) -> None:
-        try:
-            self.zip = zipfile.ZipFile(io.BytesIO(data))
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-            raise _damaged("文件不是有效的 .xlsx（zip 结构已损坏）。", "the file is not a valid .xlsx (its zip "
-                           "structure is damaged).") from None
-        self.names = set(self.zip.namelist())
-        self.inflated = 0
-
-    def chunks(self, name: str, limit: int) -> Iterator[bytes]:
-        try:
-            info = self.zip.getinfo(name)
-        except KeyError:
-            raise _damaged(f"缺少文件部件 {name}。", f"the part {name} is missing.") from None
-        if info.file_size > limit:
-            raise _refused("sheet_too_large", f"{name} 解压后有 {info.file_size:,} 字节，超过上限 {limit:,}。",
-                           f"{name} would inflate to {info.file_size:,} bytes, over the limit of {limit:,}.")
-        with self.zip.open(info) as stream:
-            while chunk := stream.read(CHUNK):
-                self.inflated += len(chunk)
-                if self.inflated > MAX_TOTAL_BYTES:
-                    raise _refused("sheet_too_large", f"解压后的内容超过上限 {MAX_TOTAL_BYTES:,} 字节。",
-                                   f"the parts inflate to more than {MAX_TOTAL_BYTES:,} bytes.")
-                yield chunk
-
-    def parse(self, name: str, limit: int, start: Callable[[str, dict[str, str]], None],
-              end: Callable[[str], None] | None = None, text: Callable[[str], None] | None = None) -> None:
-        """Parse a small part whole, through the guarded parser."""
-        parser = _expat_parser()
-        parser.StartElementHandler = start
-        if end is not None:
-            parser.EndElementHandler = end
-        if text is not None:
-            parser.CharacterDataHandler = text
-        for chunk in self.chunks(name, limit):
-            parser.Parse(chunk, False)
-        parser.Parse(b"", True)
-
-
-def _relationships(archive: _Archive, rels_name: str, folder: str) -> dict[str, tuple[str, str]]:
-    """Id → (type, part name) of a .rels part; targets resolved as openpyxl resolves them."""
-    found: dict[str, tuple[str, str]] = {}
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        if name == RELS + "Relationship" and attrs.get("TargetMode") != "External":
-            target = attrs.get("Target", "")
-            part = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-            found[attrs.get("Id", "")] = (attrs.get("Type", ""), part)
-
-    if rels_name in archive.names:
-        archive.parse(rels_name, MAX_PART_BYTES, start)
-    return found
-
-
-def _date_styles(archive: _Archive, name: str | None) -> tuple[set[int], set[int]]:
-    """Indexes of the cell styles (cellXfs) that show a number as a date, and as a duration."""
-    custom: dict[int, str] = {}
-    formats: list[int] = []
-    depth = {"cellXfs": False}
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        if tag == MAIN + "numFmt":
-            custom[int(attrs.get("numFmtId", "0"))] = attrs.get("formatCode", "")
-        elif tag == MAIN + "cellXfs":
-            depth["cellXfs"] = True
-        elif tag == MAIN + "xf" and depth["cellXfs"]:
-            formats.append(int(attrs.get("numFmtId", "0")))
-
-    def end(tag: str) -> None:
-        if tag == MAIN + "cellXfs":
-            depth["cellXfs"] = False
-
-    if name is not None and name in archive.names:
-        archive.parse(name, MAX_PART_BYTES, start, end)
-    dates: set[int] = set()
-    durations: set[int] = set()
-    for index, number_format in enumerate(formats):
-        code = custom.get(number_format) or _BUILTIN_DATES.get(number_format)
-        if code and _DATE_CHAR.search(_STRIP.sub("", code.split(";")[0])):
-            dates.add(index)
-        if code and _TIMEDELTA.search(code.split(";")[0]):
-            durations.add(index)
-    return dates, durations
-
-
-def _shared_strings(archive: _Archive, name: str | None) -> list[str]:
-    """The shared string table: plain <t> and rich text runs <r><t>; phonetic <rPh> ignored."""
-    strings: list[str] = []
-    parts: list[str] = []
-    state = {"collect": False, "phonetic": 0}
-
-    def start(tag: str, _: dict[str, str]) -> None:
-        if tag == T:
-            state["collect"] = not state["phonetic"]
-        elif tag == SI:
-            parts.clear()
-        elif tag == RPH:
-            state["phonetic"] += 1
-
-    def end(tag: str) -> None:
-        if tag == T:
-            state["collect"] = False
-        elif tag == SI:
-            strings.append("".join(parts).replace("x005F_", ""))  # as openpyxl: its one unescape
-        elif tag == RPH:
-            state["phonetic"] -= 1
-
-    def text(data: str) -> None:
-        if state["collect"]:
-            parts.append(data)
-
-    if name is not None and name in archive.names:
-        archive.parse(name, MAX_PART_BYTES, start, end, text)
-    return strings
 
 
 _COLUMNS: dict[str, int] = {}  # column letters → index; bounded by MAX_COLUMN valid keys
@@ -219,10 +59,10 @@ def _column(ref: str) -> int:
     column = 0
     for letter in letters.upper():
         if not "A" <= letter <= "Z":
-            raise _damaged(f"单元格引用 {ref!r} 无效。", f"the cell reference {ref!r} is not valid.")
+            raise damaged(f"单元格引用 {ref!r} 无效。", f"the cell reference {ref!r} is not valid.")
         column = column * 26 + ord(letter) - 64
     if not 1 <= column <= MAX_COLUMN:
-        raise _damaged(f"单元格引用 {ref!r} 无效。", f"the cell reference {ref!r} is not valid.")
+        raise damaged(f"单元格引用 {ref!r} 无效。", f"the cell reference {ref!r} is not valid.")
     _COLUMNS[letters] = column
     return column
 
@@ -235,23 +75,6 @@ def _cell_name(column: int, row: int) -> str:
     return f"{letters}{row}"
 
 
-def _from_excel(serial: float, epoch: datetime, duration: bool) -> datetime | time | timedelta:
-    """openpyxl's ``from_excel``: the value a date-formatted number cell shows."""
-    if duration:
-        span = timedelta(days=serial)
-        if span.microseconds:
-            span = timedelta(seconds=span.total_seconds() // 1, microseconds=round(span.microseconds, -3))
-        return span
-    day, fraction = divmod(serial, 1)
-    diff = timedelta(milliseconds=round(fraction * 86_400_000))
-    if 0 <= serial < 1 and diff.days == 0:
-        minutes, seconds = divmod(diff.seconds, 60)
-        return time(minutes // 60, minutes % 60, seconds, diff.microseconds)
-    if 0 < serial < 60 and epoch == WINDOWS_EPOCH:
-        day += 1  # Excel's phantom 1900-02-29
-    return epoch + timedelta(days=day) + diff
-
-
 def _iso_value(text: str) -> datetime | date | time:
     """A t="d" cell (ISO 8601 text, rare: strict OOXML)."""
     text = text.removesuffix("Z")
@@ -260,42 +83,21 @@ def _iso_value(text: str) -> datetime | date | time:
     return time.fromisoformat(text) if ":" in text else date.fromisoformat(text)
 
 
-def _first_sheet(archive: _Archive) -> tuple[str, str | None, str | None, datetime]:
-    """(worksheet part, shared strings part, styles part, date epoch) of the workbook's first
-    worksheet: the sheet openpyxl lists first in ``worksheets`` (chartsheets skipped)."""
-    package = _relationships(archive, "_rels/.rels", "")
-    workbook = next((part for kind, part in package.values() if kind.endswith("/officeDocument")),
-                    "xl/workbook.xml")
-    folder, base = posixpath.split(workbook)
-    rels = _relationships(archive, posixpath.join(folder, "_rels", base + ".rels"), folder)
-    sheet_ids: list[str] = []
-    epoch = [WINDOWS_EPOCH]
+class _Hidden:
+    """What the worksheet hides, filled in while it streams."""
 
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        if tag == MAIN + "sheet":
-            sheet_ids.append(attrs.get(DOC_RELS + "id", ""))
-        elif tag == MAIN + "workbookPr" and attrs.get("date1904") in ("1", "true"):
-            epoch[0] = MAC_EPOCH
+    __slots__ = ("columns", "filtered", "rows")
 
-    archive.parse(workbook, MAX_PART_BYTES, start)
-    sheets = [rels[i][1] for i in sheet_ids if i in rels and "chartsheet" not in rels[i][0]]
-    if not sheets:
-        raise _damaged("工作簿中没有工作表。", "the workbook has no worksheet.")
-    if sheets[0] not in archive.names:
-        raise _damaged(f"第一个工作表 {sheets[0]} 缺失。", f"the first worksheet, {sheets[0]}, is missing.")
-    by_type = {kind.rsplit("/", 1)[-1]: part for kind, part in rels.values()}
-    return sheets[0], by_type.get("sharedStrings"), by_type.get("styles"), epoch[0]
+    def __init__(self) -> None:
+        self.rows: set[int] = set()
+        self.columns: set[int] = set()
+        self.filtered = False
 
 
-def xlsx_rows(*, data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    """(row number, values) of the first worksheet, rows without cells left out. Values are
-    those of openpyxl ``read_only=True, data_only=True``; a formula without a cached value is a
-    ``FormulaText``. Raises ``ExchangeError`` on a damaged, hostile or oversized file."""
-    archive = _Archive(data)
-    sheet, strings_part, styles_part, epoch = _first_sheet(archive)
-    strings = _shared_strings(archive, strings_part)
-    dates, durations = _date_styles(archive, styles_part)
-
+def _stream(book: Book, part: str, strings: list[str], kinds: dict[str, str],
+            hidden: _Hidden) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, values) of one worksheet part, rows without cells left out."""
+    epoch = book.epoch
     done: list[tuple[int, list[Any]]] = []  # rows completed during the last chunk
     cells: list[Any] = []
     text: list[str] = []
@@ -329,12 +131,24 @@ def xlsx_rows(*, data: bytes) -> Iterator[tuple[int, list[Any]]]:
             text.clear()
             collect = True
         elif tag == ROW:
-            number = next((attrs[i + 1] for i in range(0, len(attrs), 2) if attrs[i] == "r"), None)
+            number = None
+            row_hidden = False
+            pairs = iter(attrs)
+            for name, text_value in zip(pairs, pairs, strict=True):
+                if name == "r":
+                    number = text_value
+                elif name == "hidden" and text_value in TRUE:
+                    row_hidden = True
             previous = row
-            row = (int(number) if number.isdigit() else int(float(number))) if number else row + 1
+            try:
+                row = (int(number) if number.isdigit() else int(float(number))) if number else row + 1
+            except (ValueError, OverflowError):
+                raise damaged(f"行号 {number!r} 无效。", f"the row number {number!r} is not valid.") from None
             if row <= previous or row > MAX_ROW:
-                raise _damaged(f"第 {row} 行的位置不对（行号须递增且不超过 {MAX_ROW}）。",
-                               f"row {row} is out of place (row numbers must increase, up to {MAX_ROW}).")
+                raise damaged(f"第 {row} 行的位置不对（行号须递增且不超过 {MAX_ROW}）。",
+                              f"row {row} is out of place (row numbers must increase, up to {MAX_ROW}).")
+            if row_hidden:
+                hidden.rows.add(row)
             column = 0
         elif tag == T and in_inline:
             collect = not phonetic
@@ -346,19 +160,36 @@ def xlsx_rows(*, data: bytes) -> Iterator[tuple[int, list[Any]]]:
             formula.clear()
         elif tag == RPH:
             phonetic += 1
+        elif tag == COL:
+            found = dict(zip(attrs[::2], attrs[1::2], strict=True))
+            if found.get("hidden") in TRUE:
+                try:
+                    low, high = int(found.get("min", "0")), int(found.get("max", "0"))
+                except ValueError:
+                    raise damaged("隐藏列的范围无效。", "the range of a hidden column is not valid.") from None
+                hidden.columns.update(range(max(low, 1), min(high, MAX_COLUMN) + 1))
+        elif tag == AUTOFILTER:
+            hidden.filtered = True
 
     def end(tag: str) -> None:
         nonlocal cells, collect, value, in_formula, in_inline, phonetic
         if tag == C:
             # The two commonest cells inline (a shared string, a plain number); the rest below.
-            if kind == "s" and value:
-                cell = strings[int(value)]
-            elif kind == "n" and value and not dates:
-                cell = float(value) if "." in value or "E" in value or "e" in value else int(value)
-            else:
-                cell = _cell_value()
-                if cell is None:
-                    return
+            try:
+                if kind == "s" and value:
+                    index = int(value)
+                    if index < 0:
+                        raise IndexError(index)
+                    cell = strings[index]
+                elif kind == "n" and value and not kinds:
+                    cell = float(value) if "." in value or "E" in value or "e" in value else int(value)
+                else:
+                    cell = _cell_value()
+                    if cell is None:
+                        return
+            except (ValueError, IndexError, OverflowError):
+                raise _cell_refused(f"的值 {value!r} 与其类型 {kind!r} 不符",
+                                    f"holds {value!r}, which is not a value of its type {kind!r}") from None
             if column == len(cells) + 1:
                 cells.append(cell)
             elif column > len(cells):
@@ -391,42 +222,99 @@ def xlsx_rows(*, data: bytes) -> Iterator[tuple[int, list[Any]]]:
 
     def _cell_value() -> Any:
         if kind == "inlineStr":
-            return value
-        if not value:
+            return xstring_decode(value) if value else value
+        if value is None:  # no <v>: nothing calculated the formula
             return FormulaText("=" + "".join(formula)) if has_formula else None
+        if not value:
+            # <c t="str"><f>…</f><v/></c>: the formula's result is the empty string (a template
+            # row); an empty number is a formula nothing calculated.
+            return FormulaText("=" + "".join(formula)) if has_formula and kind != "str" else None
         if kind == "n":
             number = float(value) if "." in value or "E" in value or "e" in value else int(value)
-            if dates and style and int(style) in dates:
+            shown = kinds.get(style) if style else None
+            if shown is not None:
                 try:
-                    return _from_excel(number, epoch, int(style) in durations)
+                    return from_excel(number, epoch, shown)
                 except (OverflowError, ValueError):
                     raise _cell_refused(f"是日期格式，但数值 {value} 超出日期范围", f"is formatted as a date, "
                                         f"but {value} is outside the range of dates") from None
             return number
         if kind == "s":
-            return strings[int(value)]
+            index = int(value)
+            if index < 0:
+                raise IndexError(index)
+            return strings[index]
         if kind == "b":
             return bool(int(value))
         if kind == "e":
-            # Refused by the column mapping only if a column we read holds it (sheets.ErrorText).
+            # Refused by the column mapping only if a column we read holds it (cells.ErrorText).
             return ErrorText(value)
         if kind == "d":
             return _iso_value(value)
-        return value  # "str" (a formula's text result) and unknown kinds: the text as stored
+        return xstring_decode(value)  # "str" (a formula's text result) and unknown kinds: the text
 
     def _cell_refused(zh: str, en: str) -> ExchangeError:
         name = ref or _cell_name(column, row)
-        return _refused("cell_error", f"单元格 {name} {zh}。请在 Excel 中改正该单元格后重新导入。",
-                        f"cell {name} {en}. Correct the cell in Excel and import again.")
+        return refused("cell_error", f"单元格 {name} {zh}。请在 Excel 中改正该单元格后重新导入。",
+                       f"cell {name} {en}. Correct the cell in Excel and import again.")
 
-    parser = _expat_parser()
+    parser = expat_parser()
     parser.ordered_attributes = True  # measured: a quarter of the parse time went to attribute dicts
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = characters
-    for chunk in archive.chunks(sheet, MAX_SHEET_BYTES):
-        parser.Parse(chunk, False)
-        yield from done
-        done.clear()
-    parser.Parse(b"", True)
+    try:
+        for chunk in book.archive.chunks(part, MAX_SHEET_BYTES):
+            parser.Parse(chunk, False)
+            yield from done
+            done.clear()
+        parser.Parse(b"", True)
+    except ExpatError as exc:
+        raise xml_damaged(part, exc) from None
     yield from done
+
+
+def _has_data(book: Book, part: str, strings: list[str], kinds: dict[str, str]) -> bool:
+    rows = _stream(book, part, strings, kinds, _Hidden())
+    for _, values in rows:
+        if any(cell_text(v) is not None for v in values):
+            rows.close()
+            return True
+    return False
+
+
+def _open(data: bytes, sheet: str | None) -> tuple[Book, int, list[str], dict[str, str]]:
+    book = book_open(data)
+    strings = book.strings()
+    kinds = book.format_kinds()
+    for name, _, part in book.sheets:
+        if not book.archive.has(part) and (sheet is None or name == sheet):
+            raise damaged(f"工作表“{name}”的部件 {part} 缺失。", f"the worksheet {name!r}, {part}, is missing.")
+
+    def has_data(index: int) -> bool:
+        part = book.sheets[index][2]
+        return book.archive.has(part) and _has_data(book, part, strings, kinds)
+
+    index = sheet_choose([(name, state) for name, state, _ in book.sheets], sheet, has_data)
+    return book, index, strings, kinds
+
+
+def xlsx_rows(*, data: bytes, sheet: str | None = None) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, values) of the worksheet ``xlsx_read`` would read, rows without cells left
+    out. Raises ``ExchangeError`` on a damaged, hostile or oversized file."""
+    book, index, strings, kinds = _open(data, sheet)
+    yield from _stream(book, book.sheets[index][2], strings, kinds, _Hidden())
+
+
+def xlsx_read(data: bytes, *, sheet: str | None = None) -> SheetData:
+    """The chosen worksheet's non-blank rows as text, and what it hides."""
+    book, index, strings, kinds = _open(data, sheet)
+    hidden = _Hidden()
+    rows: list[tuple[int, list[str | None]]] = []
+    for number, values in _stream(book, book.sheets[index][2], strings, kinds, hidden):
+        cells = [cell_text(v) for v in values]
+        if any(cell is not None for cell in cells):
+            rows.append((number, cells))
+    width = max((len(cells) for _, cells in rows), default=0)
+    return SheetData("xlsx", book.sheets[index][0], None, rows, frozenset(hidden.rows),
+                     tuple(sorted(c for c in hidden.columns if c <= width)), hidden.filtered)

@@ -206,7 +206,7 @@ def test_sheet_rows_marks_number_cells() -> None:
 
 @pytest.mark.parametrize(("data", "filename", "code"), [
     (b"PK\x03\x04 not really a zip", "工资.xlsx", "sheet_unreadable"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "工资.xls", "sheet_unreadable"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "工资.xls", "sheet_xls_damaged"),
     (b"%PDF-1.7", "工资.pdf", "sheet_type"),
     (b"\xff\xfe\x00\xd8\x81", "工资.csv", "sheet_encoding"),
 ])

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from payroll_exchange import xlsx
+from payroll_exchange import opc
 from payroll_exchange.errors import ExchangeError
 from payroll_exchange.sheets import ColumnMap, FormulaText, NumericText, payroll_rows_from_sheet, sheet_rows
 from payroll_exchange.xlsx import xlsx_rows
@@ -193,14 +193,19 @@ def test_prefixed_namespace_reads_the_same() -> None:
     assert list(xlsx_rows(data=by_hand(sheet_of(rows, prefix="x")))) == [(1, ["王伟", 7])]
 
 
-def test_first_worksheet_is_the_first_listed_in_the_workbook() -> None:
+def test_two_visible_sheets_with_data_are_refused_naming_both_and_one_is_read_when_named() -> None:
     workbook = (f'{XML_HEAD}<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><sheets><sheet name="B" sheetId="2" '
                 'r:id="rId3"/><sheet name="A" sheetId="1" r:id="rId1"/></sheets></workbook>')
     second = sheet_of('<row r="1"><c r="A1" t="inlineStr"><is><t>第二个文件</t></is></c></row>')
     data = by_hand(sheet_of('<row r="1"><c r="A1"><v>1</v></c></row>'), workbook=workbook,
                    extra={"xl/worksheets/sheet2.xml": second})
-    assert list(xlsx_rows(data=data)) == [(1, ["第二个文件"])]
-    assert ours(data) == openpyxl_rows(data)
+    error = refused(data)
+    assert error.code == "sheet_choose"
+    assert "2 个工作表都有数据：“B”、“A”" in error.zh
+    assert "--sheet" in error.zh
+    assert "--sheet NAME" in error.en
+    assert list(xlsx_rows(data=data, sheet="B")) == [(1, ["第二个文件"])]
+    assert list(xlsx_rows(data=data, sheet="A")) == [(1, [1])]
 
 
 @pytest.mark.parametrize("date1904", [False, True])
@@ -226,12 +231,14 @@ def test_formula_without_cached_value_is_formula_text_in_one_pass() -> None:
     assert rows[0][1] == [v for _, v in openpyxl_rows(data, data_only=False)[1]]  # openpyxl: a second pass
 
 
-def test_formula_with_cached_value_gives_the_value() -> None:
+def test_formula_with_cached_value_gives_the_value_and_an_empty_text_result_is_an_empty_cell() -> None:
     data = by_hand(sheet_of('<row r="1"><c r="A1"><f>4000+350.5</f><v>4350.5</v></c><c r="B1" t="str">'
-                            '<f>""</f><v></v></c></row>'))
+                            '<f>IF(A1="","",A1)</f><v></v></c><c r="C1" t="str"><f>""</f><v/></c>'
+                            '<c r="D1" t="str"><f>C1</f></c></row>'))
     rows = list(xlsx_rows(data=data))
-    assert rows == [(1, [4350.5, '=""'])]
-    assert [type(v) for v in rows[0][1]] == [float, FormulaText]  # an empty cached text is no value
+    # B1 and C1: Excel calculated "" (a template's formula dragged down); D1 has no <v>: nothing calculated it.
+    assert rows == [(1, [4350.5, None, None, "=C1"])]
+    assert [type(v) for v in rows[0][1]] == [float, type(None), type(None), FormulaText]
 
 
 def test_sheet_rows_text_and_markers_are_unchanged() -> None:
@@ -271,7 +278,7 @@ def test_missing_worksheet_part_is_named() -> None:
     error = refused(data)
     assert error.code == "sheet_unreadable"
     assert "xl/worksheets/sheet1.xml" in error.zh
-    assert "the first worksheet, xl/worksheets/sheet1.xml, is missing" in error.en
+    assert "the worksheet '工资', xl/worksheets/sheet1.xml, is missing" in error.en
 
 
 @pytest.mark.parametrize("data", [b"PK\x03\x04 not really a zip", by_hand(sheet_of(""))[:200]])
@@ -286,8 +293,9 @@ def test_damaged_sheet_xml_is_refused_through_sheet_rows() -> None:
     data = by_hand(f'{XML_HEAD}<worksheet xmlns="{MAIN_NS}"><sheetData><row r="1"><c r="A1"><v>1</v></row>')
     with pytest.raises(ExchangeError) as caught:
         list(sheet_rows(data=data, filename="工资.xlsx"))
-    assert caught.value.code == "sheet_unreadable"
-    assert "ExpatError" in caught.value.en
+    assert caught.value.code == "sheet_xml_damaged"
+    assert caught.value.zh.startswith("无法读取表格：文件部件 xl/worksheets/sheet1.xml 的 XML 已损坏（第 1 行")
+    assert "the XML of the part xl/worksheets/sheet1.xml is damaged (line 1" in caught.value.en
 
 
 def declared_size(data: bytes, name: str, size: int) -> bytes:
@@ -308,7 +316,7 @@ def test_absurd_worksheet_size_is_refused_before_reading() -> None:
 
 
 def test_total_inflated_bytes_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(xlsx, "MAX_TOTAL_BYTES", 100_000)
+    monkeypatch.setattr(opc, "MAX_TOTAL_BYTES", 100_000)
     rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 5000))
     error = refused(by_hand(sheet_of(rows)))
     assert error.code == "sheet_too_large"

@@ -1,0 +1,148 @@
+"""Text sheets: CSV and tab-separated text, and which encoding their bytes are in.
+
+UTF-8 (with or without BOM) and UTF-16 with a BOM are unambiguous. Anything else is what a
+Chinese Excel saves (GB18030, a superset of GBK/GB2312), but a Big5, Shift-JIS or cp1252 file
+decodes as GB18030 too, into other characters: names would be paid garbled. So GB18030 is used
+only while the decoded text is plausible Chinese (``_implausible``); otherwise the file is
+refused naming what was tried, and ``--encoding`` (``SheetOptions.encoding``) is used as given.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+
+from payroll_exchange.cells import unreadable
+
+ENCODINGS_OFFERED = ("gb18030", "big5", "utf-16", "cp1252")
+
+# Decoded as GB18030, Big5's commonest rows (lead bytes A4–A7) land in GB2312's kana, Greek and
+# Cyrillic rows or in the user-defined areas (the Private Use Area); cp1252's accented letters
+# pair with the next ASCII byte into one ideograph inside a Latin word (premi鑢e).
+_FOREIGN = re.compile(
+    "[\ue000-\uf8ff\U000f0000-\U0010ffff"  # Private Use Area (GBK's user-defined areas)
+    "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"  # hiragana, katakana, half-width katakana
+    "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"  # Hangul
+    "\u0400-\u052f"  # Cyrillic
+    "\u0370-\u03ff\u1f00-\u1fff]"  # Greek
+    "|[A-Za-z\u00c0-\u024f][\u3400-\u9fff]+[A-Za-z\u00c0-\u024f]"  # an ideograph inside a Latin word
+    "|[\u3400-\u9fff][a-z]"  # …or starting one (Éric → 蓵ic)
+)
+_IDEOGRAPH = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _gb2312_ideographs() -> re.Pattern[str]:
+    # GB2312's 6,763 hanzi (rows B0–F7): what Chinese text is made of. Shift-JIS kanji and kana
+    # decode as GB18030 into GBK's extension ideographs (山田太郎 → 嶳揷懢榊) instead.
+    chars = bytes(b for lead in range(0xB0, 0xF8) for trail in range(0xA1, 0xFF) for b in (lead, trail))
+    text = chars.decode("gb2312", errors="ignore")
+    return re.compile(f"[{re.escape(text)}]")
+
+
+_GB2312: re.Pattern[str] | None = None
+
+
+def _implausible(text: str) -> str | None:
+    """The first piece of text that real Chinese text would not hold, or None."""
+    global _GB2312  # built on first use: CSVs in UTF-8 never pay for it
+    found = _FOREIGN.search(text)
+    if found:
+        return found.group()
+    ideographs = len(_IDEOGRAPH.findall(text))
+    if ideographs:
+        if _GB2312 is None:
+            _GB2312 = _gb2312_ideographs()
+        common = len(_GB2312.findall(text))
+        if common * 2 < ideographs:  # most ideographs rare: not text a Chinese office typed
+            return next(c for c in _IDEOGRAPH.findall(text) if not _GB2312.match(c))
+    return None
+
+
+def _encoding_refused(tried: str, detail_zh: str, detail_en: str) -> Exception:
+    offered = "、".join(ENCODINGS_OFFERED)
+    return unreadable(
+        f"按 {tried} 解码{detail_zh}，文字会被读错。请用“--encoding 编码”指明文件的编码（{offered}），"
+        "或在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重试。",
+        f"decoded as {tried}, {detail_en}, so names would be read wrong. Give the file's encoding with "
+        f"--encoding ({', '.join(ENCODINGS_OFFERED)}), or save it from Excel as CSV UTF-8 and try again.",
+        "sheet_encoding")
+
+
+def text_decode(data: bytes, encoding: str | None) -> tuple[str, str]:
+    """(text, encoding used). ``encoding`` is used as given; without it, UTF-8 / UTF-16 with a
+    BOM, else UTF-8, else GB18030 when plausible. Raises ExchangeError ``sheet_encoding``."""
+    if encoding:
+        try:
+            name = codecs.lookup(encoding).name
+        except LookupError:
+            raise unreadable(f"不认识编码 {encoding!r}。可用的编码有 {'、'.join(ENCODINGS_OFFERED)}。",
+                             f"{encoding!r} is not an encoding we know. Use one of "
+                             f"{', '.join(ENCODINGS_OFFERED)}.", "sheet_encoding") from None
+        if name == "utf-8":
+            name = "utf-8-sig"
+        try:
+            return data.decode(name), encoding
+        except UnicodeDecodeError as exc:
+            raise unreadable(f"文件不是 {encoding} 编码（第 {exc.start + 1} 个字节起无法解码）。请确认文件的编码。",
+                             f"the file is not in {encoding} (it cannot be decoded from byte {exc.start + 1}). "
+                             "Check the file's encoding.", "sheet_encoding") from None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text": UTF-16 with a BOM
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise _encoding_refused("UTF-16", "失败", "it cannot be decoded") from None
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise _encoding_refused("UTF-8 和 GB18030", "都失败", "and as UTF-8, it cannot be decoded") from None
+    strange = _implausible(text)
+    if strange is not None:
+        raise _encoding_refused("UTF-8 失败；按 GB18030", f"得到“{strange}”这样不像中文的文字",
+                                f"and as UTF-8 it fails; decoded as GB18030 it gives {strange!r}, which is "
+                                "not Chinese text")
+    return text, "gb18030"
+
+
+def _records(text: str, delimiter: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def text_rows(data: bytes, *, filename: str, encoding: str | None,
+              tab_only: bool = False) -> tuple[str, str, list[tuple[int, list[str | None]]]]:
+    """(kind "csv" or "tsv", encoding used, rows with every row numbered, blank ones too).
+
+    ``tab_only``: the file came under a spreadsheet name (工资.xls exported by an HR system as
+    tab-separated text); it is read only if every non-blank row has the same number of fields."""
+    text, used = text_decode(data, encoding)
+    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    if tab_only:
+        records = _records(text, "\t")
+        widths = {len(r) for r in records if any(cell.strip() for cell in r)}
+        if "\t" not in first_line or len(widths) != 1:
+            raise unreadable(f"{filename!r} 名为 .xls，却不是 Excel 文件，也不是各行字段数相同的制表符分隔文本。"
+                             "请在 Excel 中打开，另存为“Excel 工作簿 (*.xlsx)”后重新导入。",
+                             f"{filename!r} is named .xls but is neither an Excel file nor tab-separated "
+                             'text with the same number of fields on every row. Open it in Excel, save it as '
+                             '"Excel Workbook (*.xlsx)" and import again.', "sheet_type")
+        kind = "tsv"
+    else:
+        if "\t" in first_line and "," not in first_line:
+            kind, delimiter = "tsv", "\t"
+        elif ";" in first_line and "," not in first_line:
+            raise unreadable("文件用分号“;”分隔字段（欧洲地区设置的 Excel 这样保存）。请用逗号分隔的 CSV，"
+                             "或另存为“Excel 工作簿 (*.xlsx)”后重新导入。",
+                             'the fields are separated by semicolons ";" (as Excel saves under European '
+                             'settings). Use a comma-separated CSV, or save it as "Excel Workbook (*.xlsx)" '
+                             "and import again.", "sheet_delimiter")
+        else:
+            kind, delimiter = "csv", ","
+        records = _records(text, delimiter)
+    rows = [(number, [cell if cell.strip() else None for cell in record])
+            for number, record in enumerate(records, 1)]
+    return kind, used, rows

@@ -1,0 +1,145 @@
+"""The .xls reader (BIFF5/BIFF8 in a Compound File) on xlrd, with the .xlsx reader's rules:
+the same sheet choice, hidden rows and columns reported, dates through the same number-format
+rules (so one cell gives the same text in both formats), and only ExchangeError raised.
+
+xlrd is given a sink for its log: by default it prints warnings to stdout, which the client
+uses for its own output."""
+
+from __future__ import annotations
+
+import io
+import struct
+from typing import Any
+
+from payroll_exchange.cells import (
+    VISIBLE,
+    ErrorText,
+    SheetData,
+    cell_text,
+    save_as_xlsx,
+    sheet_choose,
+    unreadable,
+)
+from payroll_exchange.exceldates import MAC_EPOCH, WINDOWS_EPOCH, format_kind, from_excel
+from payroll_exchange.sheetkind import biff_old_refused
+
+_STATES = {0: VISIBLE, 1: "hidden", 2: "veryHidden"}
+# What xlrd raises from inside its parser on a damaged file, besides its own XLRDError: caught
+# at this boundary only, as one code for "the .xls structure is damaged".
+_XLRD_FAILURES = (struct.error, IndexError, KeyError, ValueError, AssertionError, UnicodeDecodeError,
+                  OverflowError, TypeError, ZeroDivisionError, AttributeError, EOFError)
+
+
+def _damaged(detail: str) -> Exception:
+    return unreadable(f"文件已损坏或不是有效的 .xls 文件（{detail}）。请在 Excel 中打开并重新保存。",
+                      f"the file is damaged or not a valid .xls file ({detail}). Open it in Excel and "
+                      "save it again.", "sheet_xls_damaged")
+
+
+def encrypted_refused() -> Exception:
+    return save_as_xlsx("sheet_encrypted", "工作簿设有打开密码（已加密），不能读取。请在 Excel 中打开，"
+                        "在“文件 → 信息 → 保护工作簿 → 用密码进行加密”中删除密码，",
+                        "the workbook is protected by a password (encrypted) and cannot be read. In Excel, "
+                        "remove the password under File → Info → Protect Workbook → Encrypt with Password.")
+
+
+def _streams(data: bytes, sink: io.StringIO) -> set[str]:
+    from xlrd import compdoc
+
+    try:
+        document = compdoc.CompDoc(data, logfile=sink)
+    except (compdoc.CompDocError, *_XLRD_FAILURES) as exc:
+        raise _damaged(f"复合文档结构：{exc}") from None
+    return {entry.name for entry in document.dirlist}
+
+
+def _book(data: bytes) -> Any:
+    import xlrd
+
+    sink = io.StringIO()
+    streams = _streams(data, sink)
+    if "EncryptedPackage" in streams or "EncryptionInfo" in streams:
+        raise encrypted_refused()  # an .xlsx saved with a password: the zip is inside, encrypted
+    if not streams & {"Workbook", "Book", "WORKBOOK", "BOOK"}:
+        raise unreadable("文件是复合文档（如 Word 或其他 Office 文件），但其中没有 Excel 工作簿。",
+                         "the file is a Compound File (such as a Word or other Office file) but holds no "
+                         "Excel workbook.", "sheet_type")
+    try:
+        book = xlrd.open_workbook(file_contents=data, formatting_info=True, logfile=sink, verbosity=0)
+    except xlrd.XLRDError as exc:
+        if "encrypted" in str(exc).lower():
+            raise encrypted_refused() from None
+        raise _damaged(str(exc)) from None
+    except _XLRD_FAILURES as exc:
+        raise _damaged(type(exc).__name__) from None
+    if book.biff_version and book.biff_version < 50:
+        raise biff_old_refused(f"BIFF{book.biff_version // 10}")
+    return book
+
+
+def _has_data(sheet: Any) -> bool:
+    import xlrd
+
+    for r in range(sheet.nrows):
+        for kind, value in zip(sheet.row_types(r), sheet.row_values(r), strict=True):
+            if kind not in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK) and str(value).strip():
+                return True
+    return False
+
+
+def _format_kinds(book: Any) -> dict[int, str | None]:
+    """xf index → DATE / TIME_OF_DAY / DURATION / None, as the .xlsx reader decides it."""
+    kinds: dict[int, str | None] = {}
+    for index, xf in enumerate(book.xf_list):
+        found = book.format_map.get(xf.format_key)
+        kinds[index] = format_kind(xf.format_key, found.format_str if found is not None else None)
+    return kinds
+
+
+def _rows(book: Any, sheet: Any) -> list[tuple[int, list[str | None]]]:
+    import xlrd
+
+    epoch = MAC_EPOCH if book.datemode else WINDOWS_EPOCH
+    kinds = _format_kinds(book)
+    rows: list[tuple[int, list[str | None]]] = []
+    for r in range(sheet.nrows):
+        cells: list[str | None] = []
+        for c, (kind, value) in enumerate(zip(sheet.row_types(r), sheet.row_values(r), strict=True)):
+            if kind in (xlrd.XL_CELL_NUMBER, xlrd.XL_CELL_DATE):
+                shown = kinds.get(sheet.cell_xf_index(r, c))
+                if shown is not None:
+                    try:
+                        value = from_excel(value, epoch, shown)
+                    except (OverflowError, ValueError):
+                        raise unreadable(f"第 {r + 1} 行第 {c + 1} 列是日期格式，但数值 {value!r} 超出日期范围。"
+                                         "请在 Excel 中改正该单元格后重新导入。",
+                                         f"row {r + 1}, column {c + 1} is formatted as a date, but {value!r} "
+                                         "is outside the range of dates. Correct the cell in Excel and import "
+                                         "again.", "cell_error") from None
+                cells.append(cell_text(value))
+            elif kind == xlrd.XL_CELL_ERROR:
+                cells.append(ErrorText(xlrd.error_text_from_code.get(value, "#ERROR")))
+            elif kind == xlrd.XL_CELL_BOOLEAN:
+                cells.append("TRUE" if value else "FALSE")
+            else:
+                cells.append(cell_text(value))
+        if any(cell is not None for cell in cells):
+            rows.append((r + 1, cells))
+    return rows
+
+
+def xls_read(data: bytes, *, sheet: str | None = None) -> SheetData:
+    """The chosen worksheet of an .xls (see ``cells.sheet_choose``). Raises only ExchangeError."""
+    book = _book(data)
+    try:
+        sheets = [(s.name, _STATES.get(s.visibility, "hidden")) for s in book.sheets()]
+        index = sheet_choose(sheets, sheet, lambda i: _has_data(book.sheet_by_index(i)))
+        chosen = book.sheet_by_index(index)
+        rows = _rows(book, chosen)
+        hidden_rows = frozenset(r + 1 for r, info in chosen.rowinfo_map.items() if info.hidden)
+        hidden_columns = tuple(sorted(c + 1 for c, info in chosen.colinfo_map.items() if info.hidden))
+        filtered = any("FilterDatabase" in (name.name or "") for name in book.name_obj_list
+                       if name.scope in (-1, index))
+    except _XLRD_FAILURES as exc:
+        raise _damaged(type(exc).__name__) from None
+    return SheetData("xls", chosen.name, None, rows, hidden_rows, hidden_columns, filtered)
