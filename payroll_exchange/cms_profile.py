@@ -98,7 +98,7 @@ class EnvelopeInfo:
 def enveloped_data_parse(data: bytes) -> EnvelopeInfo:
     """Check the outer EnvelopedData against the profile; nothing is decrypted here."""
     info = _load_canonical(data)
-    if info["content_type"].dotted != "1.2.840.113549.1.7.3":
+    if info["content_type"].dotted != "1.2.840.113549.1.7.3" or _absent(info["content"]):
         raise _malformed()
     env = info["content"]
     encrypted = env["encrypted_content_info"]
@@ -192,7 +192,7 @@ class SignedContent:
 def signed_data_parse(data: bytes) -> SignedContent:
     """Check a SignedData against the profile and pull out what verification needs."""
     info = _load_canonical(data)
-    if info["content_type"].dotted != "1.2.840.113549.1.7.2":
+    if info["content_type"].dotted != "1.2.840.113549.1.7.2" or _absent(info["content"]):
         raise _malformed()
     sd = info["content"]
     if sd["version"].native != "v1":
@@ -209,10 +209,14 @@ def signed_data_parse(data: bytes) -> SignedContent:
     if _absent(certs_field) or not 1 <= len(certs_field) <= _MAX_CERTIFICATES:
         raise _profile("signer certificate")
     certificates = []
+    seen_der: set[bytes] = set()
     for choice in certs_field:
-        if choice.name != "certificate":
+        der = choice.chosen.dump() if choice.name == "certificate" else b""
+        # Neither writer repeats a certificate: a copy is someone's edit, not our file.
+        if not der or der in seen_der:
             raise _profile("signer certificate")
-        certificates.append(_certificate_load(choice.chosen.dump()))
+        seen_der.add(der)
+        certificates.append(_certificate_load(der))
     signers = sd["signer_infos"]
     if len(signers) != 1:
         raise _profile("exactly one signer")
