@@ -8,15 +8,19 @@ status: freeze, unfreeze, close).
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin_pages import ReadOnlyAdmin
+from apps.ledger.admin_staff import StaffPostingAdmin, account_open_view
 from apps.ledger.models import AccountStatus, JournalEntry, JournalReversal, LedgerAccount
 from apps.ledger.services import LedgerError, ledger_account_status_set
+from apps.ledger.staff import CUSTOMER_KINDS, OPEN_PERMISSION
+
+__all__ = ["JournalEntryAdmin", "JournalReversalAdmin", "LedgerAccountAdmin", "StaffPostingAdmin"]
 
 
 @admin.register(LedgerAccount)
@@ -26,9 +30,23 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
     search_fields = ("=number", "holder_name", "company__name")
     list_select_related = ("company",)
     raw_id_fields = ("company",)
-    readonly_fields = ("entries_link",)
+    readonly_fields = ("entries_link", "posting_link")
     list_per_page = 100
     actions = ("account_freeze", "account_unfreeze", "account_close")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # 开户 through apps.ledger.staff, never the model form (a balance is not typed in).
+        return request.user.has_perm(OPEN_PERMISSION)
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        return account_open_view(self, request)
+
+    @admin.display(description=_("柜面存取"))
+    def posting_link(self, obj: LedgerAccount) -> str:
+        if obj.kind not in CUSTOMER_KINDS:
+            return "-"
+        url = reverse("admin:ledger_staffposting_add")
+        return format_html('<a class="button" href="{}?account={}">{}</a>', url, obj.number, _("存入 / 支取"))
 
     def has_status_permission(self, request: HttpRequest) -> bool:
         # Status is the one thing staff change on an account, through the service, never a form.

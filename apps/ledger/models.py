@@ -19,6 +19,7 @@ class AccountKind(models.TextChoices):
     EMPLOYEE = "employee", _("个人账户")
     FEE_INCOME = "fee_income", _("手续费收入")
     SUSPENSE = "suspense", _("暂收暂付")
+    CASH = "cash", _("现金清算")
 
 
 class AccountStatus(models.TextChoices):
@@ -130,3 +131,46 @@ class JournalReversal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_txn} → {self.reversal_txn}"
+
+
+class StaffPosting(models.Model):
+    """A deposit (存入) or withdrawal (支取) a staff member books at the counter against the bank's
+    cash clearing account. At or below STAFF_POSTING_APPROVAL_THRESHOLD it is posted at once;
+    above it, it waits for a second staff member (four eyes: never the one who asked)."""
+
+    class Direction(models.TextChoices):
+        DEPOSIT = "deposit", _("存入")
+        WITHDRAWAL = "withdrawal", _("支取")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待复核")
+        POSTED = "posted", _("已记账")
+        REJECTED = "rejected", _("已拒绝")
+
+    account = models.ForeignKey(LedgerAccount, verbose_name=_("账户"), on_delete=models.PROTECT,
+                                related_name="staff_postings")
+    direction = models.CharField(_("存取"), max_length=10, choices=Direction.choices)
+    amount = models.DecimalField(_("金额"), max_digits=16, decimal_places=2)
+    memo = models.CharField(_("摘要"), max_length=200)
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices)
+    requested_by = models.CharField(_("经办人"), max_length=150)
+    requested_at = models.DateTimeField(_("经办时间"), db_default=Now())
+    decided_by = models.CharField(_("复核人"), max_length=150, blank=True)
+    decided_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
+    reject_reason = models.CharField(_("拒绝原因"), max_length=300, blank=True)
+    txn_id = models.UUIDField(_("交易号"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("柜面存取")
+        verbose_name_plural = _("柜面存取")
+        ordering = ["-requested_at", "-id"]
+        permissions = [("approve_staffposting", _("Can approve staff posting (复核柜面存取)"))]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="staff_posting_amount_positive"),
+            # Four eyes in the database too: whoever decided is never whoever asked.
+            models.CheckConstraint(condition=~models.Q(decided_by=models.F("requested_by")),
+                                   name="staff_posting_four_eyes"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_direction_display()} {self.amount} {self.account_id}"
