@@ -78,9 +78,11 @@ def encrypt(data: bytes, filename: str, identity: pki.Identity, agreement: Agree
         data=data, filename=filename,
         columns=sheets.ColumnMap(id_type=1, id_number=2, name=3, account=4, amount=5, remark=6),
         agreement=agreement, pay_date=TODAY + timedelta(days=3), batch_no="B1", purpose="工资", today=TODAY)
-    payroll = payroll_prepare(request=request)
+    prepared = payroll_prepare(request=request)
+    payroll = prepared.payroll
     sealed = payroll_seal(payroll=payroll, identity=identity, agreement=agreement)
-    files, _ = payroll_outputs(payroll=payroll, sealed=sealed, agreement=agreement, operator="0001", reviewer="0002")
+    files, _ = payroll_outputs(prepared=prepared, sealed=sealed, agreement=agreement, operator="0001",
+                               reviewer="0002", filename=filename)
     assert formats.file_digest(sealed.plain) == sealed.digest  # noqa: S101
     return len(payroll.rows) + len(files) * 0
 

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from payroll_client import sheet_input
 from payroll_client.agreements import agreements_list
 from payroll_client.keys import trust_store
 from payroll_client.outputs import name_part, outputs_write
 from payroll_client.payroll import signer_check
 from payroll_client.progress import Progress
-from payroll_client.store import file_made_record, log_write, now_text, store_transaction
+from payroll_client.store import SheetFacts, file_made_record, log_write, now_text, store_transaction
 from payroll_exchange import account_opening as ao
 from payroll_exchange import checks, envelope, formats, pki, sheets
 from payroll_exchange.errors import ExchangeError, RowError
@@ -92,13 +93,16 @@ def _digits(cell: str | None, row: int, field: str, errors: list[RowError]) -> s
     return text
 
 
-def rows_from_sheet(*, data: bytes, filename: str,
-                    columns: OpeningColumns) -> tuple[list[ao.AccountOpeningRow], list[RowError]]:
-    """Rows (``seq`` = the sheet row the user sees) and the problems of reading them."""
+def rows_from_sheet(*, data: bytes, filename: str, columns: OpeningColumns,
+                    choice: sheet_input.SheetChoice | None = None,
+                    ) -> tuple[list[ao.AccountOpeningRow], list[RowError], SheetFacts]:
+    """Rows (``seq`` = the sheet row the user sees), the problems of reading them, and how the
+    sheet was read."""
     rows: list[ao.AccountOpeningRow] = []
     errors: list[RowError] = []
     found = 0
-    for number, cells in sheets.sheet_rows(data=data, filename=filename):
+    info, numbered = sheet_input.sheet_open(data=data, filename=filename, choice=choice or sheet_input.SheetChoice())
+    for number, cells in numbered:
         if number < columns.first_row:
             continue
         found += 1
@@ -119,7 +123,7 @@ def rows_from_sheet(*, data: bytes, filename: str,
                                 f"{found} 行数据。请核对记录总数和起始行号。",
                                 f"you entered {columns.record_count} records, the sheet has {found} rows of data "
                                 f"from row {columns.first_row}. Check the record count and the first row."))
-    return rows, errors
+    return rows, errors, sheet_input.facts_from(info, filename)
 
 
 # ---------------------------------------------------------------- the request
@@ -165,12 +169,13 @@ def request_make(
     today: date,
     out_dir: Path,
     usbkey: Callable[[], pki.Identity],
-) -> tuple[Path, ao.AccountOpeningFile, str]:
+    choice: sheet_input.SheetChoice | None = None,
+) -> tuple[Path, ao.AccountOpeningFile, str, SheetFacts]:
     """Read, check, sign, encrypt, write. Any refusal writes nothing and is logged."""
     with Progress(steps=STEPS) as progress:
         try:
             progress.step(name=STEPS[0])
-            rows, read_errors = rows_from_sheet(data=data, filename=filename, columns=columns)
+            rows, read_errors, facts = rows_from_sheet(data=data, filename=filename, columns=columns, choice=choice)
             progress.step(name=STEPS[1])
             request = request_prepare(agreement=agreement, rows=rows, read_errors=read_errors, today=today)
         except ExchangeError as exc:
@@ -192,11 +197,12 @@ def request_make(
         [path] = outputs_write(out_dir=out_dir, files={name: sealed})
     with store_transaction(conn=conn):
         file_made_record(conn=conn, kind=ACTION, agreement_no=agreement.agreement_no, operation="open",
-                         record_count=len(request.rows), digest=digest, operator=operator, path=str(path))
+                         record_count=len(request.rows), digest=digest, operator=operator, path=str(path),
+                         sheet=facts)
         log_write(conn=conn, user_name=operator, action=ACTION, outcome="ok",
                   detail=f"agreement {agreement.agreement_no} count {len(request.rows)} file-id {file_id} "
                          f"digest {digest}")
-    return path, request, digest
+    return path, request, digest, facts
 
 
 # ---------------------------------------------------------------- the result

@@ -7,14 +7,28 @@ embedded (a subset), so that it prints the same on any PC.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from payroll_exchange.clock import BUSINESS_TZ
 from payroll_exchange.errors import ExchangeError
 
+FONT_ENV = "PAYROLL_CLIENT_FONT"  # a TrueType font file (path, or path#index for a .ttc) to use instead
 FONT_NAME = "PayrollCJK"
+MONO_NAME = "PayrollMono"
+# Monospaced, for the digest: each character the same width so groups line up and 0/O, 1/l differ.
+MONO_CANDIDATES: list[tuple[str, int]] = [
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 1),  # WenQuanYi Zen Hei Mono
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf", 0),
+    ("/usr/share/fonts/truetype/liberation2/LiberationMono-Regular.ttf", 0),
+    ("C:/Windows/Fonts/consola.ttf", 0),
+    ("C:/Windows/Fonts/cour.ttf", 0),
+]
+DIGEST_GROUP = 4
+DIGEST_GROUPS_PER_LINE = 8
 FONT_CANDIDATES: list[tuple[str, int]] = [
     ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
     ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
@@ -45,6 +59,21 @@ class Checklist:
     operator: str
     reviewer: str
     made_at: str
+    settlement_account: str = ""
+    sheet_read: str = ""
+    hidden_rows: str = ""
+
+
+def shanghai_time(instant: datetime) -> str:
+    """Times printed for the bank: Beijing time whatever the PC's zone is set to."""
+    return instant.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S") + " 北京时间 (UTC+8)"
+
+
+def digest_lines(digest: str) -> list[str]:
+    """64 hex digits as two lines of eight groups of four: easy to compare aloud at the counter."""
+    groups = [digest[i:i + DIGEST_GROUP] for i in range(0, len(digest), DIGEST_GROUP)]
+    return [" ".join(groups[i:i + DIGEST_GROUPS_PER_LINE])
+            for i in range(0, len(groups), DIGEST_GROUPS_PER_LINE)] or [""]
 
 
 def money_text(amount: Decimal) -> str:
@@ -96,11 +125,13 @@ def amount_in_words(amount: Decimal) -> str:
 
 
 def checklist_lines(*, checklist: Checklist) -> list[tuple[str, str]]:
+    """Label/value lines; the digest is printed apart, grouped, in monospaced type."""
     c = checklist
-    return [
+    lines = [
         ("企业名称 Company", c.company_name),
         ("协议编号 Agreement", c.agreement_no),
         ("发薪单位号 Payer unit", c.payer_unit_no),
+        ("结算账号 Settlement account", c.settlement_account),
         ("批次号 Batch", c.batch_no),
         ("发薪日期 Pay date", c.pay_date.isoformat()),
         ("用途 Purpose", c.purpose),
@@ -109,61 +140,104 @@ def checklist_lines(*, checklist: Checklist) -> list[tuple[str, str]]:
         ("金额大写 In words", amount_in_words(c.total_amount)),
         ("每笔手续费 Fee per payment", money_text(c.fee_per_payment)),
         ("预计手续费 Expected fee", money_text(c.expected_fee)),
-        ("文件摘要 SHA-256", c.digest),
         ("文件名 File", c.file_name),
+    ]
+    if c.sheet_read:
+        lines.append(("读取表格 Sheet read", c.sheet_read))
+    if c.hidden_rows:
+        lines.append(("隐藏行 Hidden rows", c.hidden_rows))
+    lines += [
         ("制作人 Operator", c.operator),
         ("复核人 Reviewer", c.reviewer),
         ("制作时间 Time", c.made_at),
     ]
+    return lines
+
+
+SIGNATURES = ["经办人签字 Operator: ________________", "复核人签字 Reviewer: ________________"]
+NOTES = ["请核对以上内容与自助平台报告一致, 打印, 签字并加盖公章。",
+         "Compare with the kiosk's report, print, sign, and stamp with the company seal."]
+
+
+def _box(title: str, width: int = 38) -> list[str]:
+    pad = width - 2 - _display_width(title)
+    return ["+" + "-" * width + "+", f"| {title}{' ' * pad} |", *(["|" + " " * width + "|"] * 3),
+            "+" + "-" * width + "+"]
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
 
 
 def checklist_text(*, checklist: Checklist) -> str:
     lines = ["代理业务核对清单 (Payroll checklist)", "=" * 40]
     lines += [f"{label}: {value}" for label, value in checklist_lines(checklist=checklist)]
-    lines += [
-        "",
-        "请核对以上内容与自助平台报告一致, 打印并加盖公章。",
-        "Compare with the kiosk's report, print, and stamp with the company seal.",
-        "",
-        "+--------------------------------------+",
-        "| 加盖公章 Company stamp               |",
-        "|                                      |",
-        "|                                      |",
-        "|                                      |",
-        "+--------------------------------------+",
-        "经办人签字 Agent signature: ____________",
-    ]
+    # In full on one line (to copy and search), then in groups of four to compare by eye.
+    lines += [f"文件摘要 SHA-256: {checklist.digest}", *(f"    {line}" for line in digest_lines(checklist.digest))]
+    lines += ["", *NOTES, "", *SIGNATURES, "", *_box("加盖公章 Company stamp"),
+              *_box("银行受理 For the bank (受理人 / 日期 / 业务章)")]
     return "\n".join(lines) + "\n"
 
 
-_registered: str | None = None
+_registered: dict[str, str] = {}
+
+
+def _font_file(*, name: str, candidates: list[tuple[str, int]]) -> str | None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+    given = os.environ.get(FONT_ENV, "").strip()
+    if given:
+        path, _, index = given.partition("#")
+        if not Path(path).is_file():
+            raise ExchangeError("font_missing", f"{FONT_ENV} 指定的字体文件不存在: {path}",
+                                f"the font file {FONT_ENV} names does not exist: {path}")
+        candidates = [(path, int(index) if index.isdigit() else 0)]
+    for path, index in candidates:
+        if Path(path).is_file():
+            try:
+                pdfmetrics.registerFont(TTFont(name, path, subfontIndex=index))
+            except (TTFError, OSError, ValueError) as exc:
+                raise ExchangeError("font_unreadable", f"字体文件无法使用: {path} ({exc})",
+                                    f"the font file cannot be used: {path} ({exc})") from None
+            return name
+    return None
 
 
 def font_register() -> str:
     """Register the first CJK font found; reportlab embeds a subset of it in each PDF."""
-    global _registered
-    if _registered:
-        return _registered
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    for path, index in FONT_CANDIDATES:
-        if Path(path).exists():
-            pdfmetrics.registerFont(TTFont(FONT_NAME, path, subfontIndex=index))
-            _registered = FONT_NAME
-            return FONT_NAME
-    raise ExchangeError("font_missing", "找不到中文字体 (请安装 fonts-wqy-zenhei 或 fonts-noto-cjk)",
-                        "no Chinese font found (install fonts-wqy-zenhei or fonts-noto-cjk)")
+    if "cjk" in _registered:
+        return _registered["cjk"]
+    font = _font_file(name=FONT_NAME, candidates=FONT_CANDIDATES)
+    if font is None:
+        raise ExchangeError("font_missing", "找不到中文字体, 未写入任何文件 (请安装 fonts-wqy-zenhei 或 "
+                            f"fonts-noto-cjk, 或用 {FONT_ENV} 指定字体文件)",
+                            "no Chinese font found; nothing was written (install fonts-wqy-zenhei or "
+                            f"fonts-noto-cjk, or name a font file in {FONT_ENV})")
+    _registered["cjk"] = font
+    return font
 
 
-def pdf_render(*, title: str, lines: list[tuple[str, str]], footer: list[str], stamp_box: bool) -> bytes:
-    """A one-page (or more) A4 form: a title, label/value lines, notes and a stamp box."""
+def mono_register() -> str:
+    """A monospaced font for the digest; the CJK font when none is installed."""
+    if "mono" not in _registered:
+        given = bool(os.environ.get(FONT_ENV, "").strip())
+        mono = None if given else _font_file(name=MONO_NAME, candidates=MONO_CANDIDATES)
+        _registered["mono"] = mono or font_register()
+    return _registered["mono"]
+
+
+def pdf_render(*, title: str, lines: list[tuple[str, str]], footer: list[str], stamp_box: bool,
+               digest: str | None = None, signatures: list[str] | None = None, bank_box: bool = False) -> bytes:
+    """A one-page (or more) A4 form: a title, label/value lines, the digest in monospaced groups,
+    notes, signature lines, the company's stamp box and a box for the bank."""
     from io import BytesIO
 
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
     font = font_register()
+    mono = mono_register() if digest else font
     buffer = BytesIO()
     # initialFontName: otherwise an unused, unembedded Helvetica is listed in every PDF.
     pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1, initialFontName=font)
@@ -179,11 +253,19 @@ def pdf_render(*, title: str, lines: list[tuple[str, str]], footer: list[str], s
             y = height - 60
         pdf.setFont(font, 10)
         pdf.drawString(left, y, label)
-        # A digest or long name gets a smaller font rather than running off the page.
+        # A long name gets a smaller font rather than running off the page.
         size = 10 if pdf.stringWidth(value, font, 10) < width - left - 230 else 8
         pdf.setFont(font, size)
         pdf.drawString(left + 170, y, value)
         y -= 20
+    if digest:
+        pdf.setFont(font, 10)
+        pdf.drawString(left, y, "文件摘要 SHA-256")
+        for line in digest_lines(digest):
+            pdf.setFont(mono, 11)
+            pdf.drawString(left + 170, y, line)
+            y -= 16
+        y -= 4
     y -= 10
     pdf.setFont(font, 9)
     for note in footer:
@@ -193,26 +275,33 @@ def pdf_render(*, title: str, lines: list[tuple[str, str]], footer: list[str], s
             y = height - 60
         pdf.drawString(left, y, note)
         y -= 14
-    if stamp_box:
-        if y < 200:
+    if stamp_box or bank_box or signatures:
+        if y < 220:
             pdf.showPage()
             y = height - 60
-        box_w, box_h = 200.0, 140.0
-        x = width - 50 - box_w
-        pdf.rect(x, y - box_h, box_w, box_h)
+        y -= 10
         pdf.setFont(font, 10)
-        pdf.drawString(x + 8, y - 16, "加盖公章 Company stamp")
-        pdf.drawString(left, y - box_h + 10, "经办人签字 Agent signature: ______________")
+        for i, line in enumerate(signatures or []):
+            pdf.drawString(left, y - 24 - i * 34, line)
+        box_w, box_h = 200.0, 130.0
+        if stamp_box:
+            x = width - 50 - box_w
+            pdf.rect(x, y - box_h, box_w, box_h)
+            pdf.drawString(x + 8, y - 16, "加盖公章 Company stamp")
+        if bank_box:
+            by = y - box_h - 20
+            pdf.rect(left, by - box_h, width - 100, box_h)
+            pdf.drawString(left + 8, by - 16, "银行受理 For the bank")
+            pdf.setFont(font, 9)
+            pdf.drawString(left + 8, by - box_h + 12,
+                           "受理人 Clerk: __________   日期 Date: __________   业务章 Bank stamp:")
+        if not signatures and stamp_box:
+            pdf.drawString(left, y - box_h + 10, "经办人签字 Agent signature: ______________")
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
 
 
 def checklist_pdf(*, checklist: Checklist) -> bytes:
-    return pdf_render(
-        title="代理业务核对清单",
-        lines=checklist_lines(checklist=checklist),
-        footer=["请核对以上内容与自助平台报告一致, 打印并加盖公章。",
-                "Compare with the kiosk's report, print, and stamp with the company seal."],
-        stamp_box=True,
-    )
+    return pdf_render(title="代理业务核对清单", lines=checklist_lines(checklist=checklist), footer=NOTES,
+                      stamp_box=True, digest=checklist.digest, signatures=SIGNATURES, bank_box=True)

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from payroll_client import commands
-from payroll_client.store import HOME_ENV
+from payroll_client import commands, failures
+from payroll_client.store import HOME_ENV, data_dir_resolve
 from payroll_client.users import FUNCTIONS
 from payroll_exchange.errors import ExchangeError
+
+# --hidden-rows and --encoding: the choices SheetOptions takes (refuse is its default).
+HIDDEN_ROWS = {"skip": "跳过 skip", "include": "一并读取 include"}
+ENCODINGS = ("gb18030", "big5", "utf-16", "cp1252", "utf-8")
 
 EPILOG = f"""\
 数据目录 data folder: --data-dir, or ${HOME_ENV}, or ~/.payroll-client
@@ -22,17 +27,47 @@ EPILOG = f"""\
 """
 
 
+def column_number(text: str) -> int:
+    """A 1-based column or row number: 0 and negative numbers are refused by argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"须为正整数 must be a whole number ≥ 1: {text}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"须为正整数 (从 1 起) must be ≥ 1: {text}")
+    return value
+
+
+def optional_column(text: str) -> int:
+    """The remark column: 0 means none, as the manual's form has it; negative numbers are refused."""
+    return 0 if text.strip() == "0" else column_number(text)
+
+
+def _sheet_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("表格 the sheet")
+    group.add_argument("--sheet", metavar="NAME", dest="sheet_name",
+                       help="工作表名称 worksheet to read (required when several visible sheets hold data)")
+    group.add_argument("--hidden-rows", choices=list(HIDDEN_ROWS), default=None,
+                       help="隐藏或筛选掉的行: skip 跳过 / include 一并读取 (默认拒绝 default: refuse)")
+    group.add_argument("--encoding", choices=list(ENCODINGS), default=None,
+                       help="文本文件 (csv) 的编码 encoding of a text sheet (default: UTF-8, else GB18030 "
+                            "when plausible)")
+
+
 def _columns(parser: argparse.ArgumentParser, *, payroll: bool) -> None:
     group = parser.add_argument_group("列号 columns (1-based; the manual's example is the default)")
-    group.add_argument("--id-type-col", type=int, default=1, help="证件类型读取列号 ID type column (1)")
-    group.add_argument("--id-number-col", type=int, default=2, help="证件读取列号 ID number column (2)")
-    group.add_argument("--name-col", type=int, default=3, help="客户读取列号 name column (3)")
-    group.add_argument("--account-col", type=int, default=4, help="客户账号读取列号 account column (4)")
+    group.add_argument("--id-type-col", type=column_number, default=1, help="证件类型读取列号 ID type column (1)")
+    group.add_argument("--id-number-col", type=column_number, default=2, help="证件读取列号 ID number column (2)")
+    group.add_argument("--name-col", type=column_number, default=3, help="客户读取列号 name column (3)")
+    group.add_argument("--account-col", type=column_number, default=4, help="客户账号读取列号 account column (4)")
     if payroll:
-        group.add_argument("--amount-col", type=int, default=5, help="金额列号 amount column (5)")
-        group.add_argument("--remark-col", type=int, default=0, help="备注列号 remark column (0 = none)")
-    group.add_argument("--first-row", type=int, default=2, help="记录读取起始行号 first data row (2)")
-    group.add_argument("--count", type=int, default=None, help="记录总数 record count (checked when given)")
+        group.add_argument("--amount-col", type=column_number, default=5, help="金额列号 amount column (5)")
+        group.add_argument("--remark-col", type=optional_column, default=0,
+                           help="备注列号 remark column (0 = none)")
+    group.add_argument("--first-row", type=column_number, default=2, help="记录读取起始行号 first data row (2)")
+    group.add_argument("--count", type=column_number, default=None,
+                       help="记录总数 record count (checked when given)")
+    _sheet_options(parser)
 
 
 def _agreement(parser: argparse.ArgumentParser) -> None:
@@ -132,6 +167,9 @@ def parser_build() -> argparse.ArgumentParser:
     p.add_argument("--batch", required=True, help="批次号 batch number")
     p.add_argument("--purpose", default="工资", help="用途 purpose (工资)")
     p.add_argument("--reviewer", help="复核人 reviewer (or PAYROLL_CLIENT_REVIEWER, or asked)")
+    p.add_argument("--reuse-batch", action="store_true",
+                   help="批次号已在本机用过时仍然使用 use a batch number already used here for this agreement "
+                        "(only when the bank invalidated or revoked the first file)")
     p.add_argument("--out", required=True, help="保存路径 output folder")
     _columns(p, payroll=True)
     p.set_defaults(handler=commands.cmd_encrypt)
@@ -150,13 +188,15 @@ def parser_build() -> argparse.ArgumentParser:
     _agreement(p)
     p.add_argument("--out", required=True, help="批量开户文件保存路径 output folder")
     group = p.add_argument_group("列号 columns (1-based)")
-    group.add_argument("--id-type-col", type=int, default=1, help="证件类型读取列号 ID type column (1)")
-    group.add_argument("--id-number-col", type=int, default=2, help="证件读取列号 ID number column (2)")
-    group.add_argument("--name-col", type=int, default=3, help="姓名读取列号 name column (3)")
-    group.add_argument("--phone-col", type=int, default=4, help="手机号码读取列号 mobile phone column (4)")
-    group.add_argument("--remark-col", type=int, default=0, help="备注列号 remark column (0 = none)")
-    group.add_argument("--first-row", type=int, default=2, help="记录读取起始行号 first data row (2)")
-    group.add_argument("--count", type=int, default=None, help="记录总数 record count (checked when given)")
+    group.add_argument("--id-type-col", type=column_number, default=1, help="证件类型读取列号 ID type column (1)")
+    group.add_argument("--id-number-col", type=column_number, default=2, help="证件读取列号 ID number column (2)")
+    group.add_argument("--name-col", type=column_number, default=3, help="姓名读取列号 name column (3)")
+    group.add_argument("--phone-col", type=column_number, default=4, help="手机号码读取列号 mobile phone column (4)")
+    group.add_argument("--remark-col", type=optional_column, default=0, help="备注列号 remark column (0 = none)")
+    group.add_argument("--first-row", type=column_number, default=2, help="记录读取起始行号 first data row (2)")
+    group.add_argument("--count", type=column_number, default=None,
+                       help="记录总数 record count (checked when given)")
+    _sheet_options(p)
     p.set_defaults(handler=commands.cmd_account_opening)
     p = sub.add_parser("account-opening-result",
                        help="批量开户结果 — decrypt the bank's result file; write the list of new accounts")
@@ -166,23 +206,37 @@ def parser_build() -> argparse.ArgumentParser:
     return parser
 
 
-def error_print(exc: ExchangeError) -> None:
-    print(f"错误 error [{exc.code}]: {exc.zh}", file=sys.stderr)
-    print(f"  {exc.en}", file=sys.stderr)
-    for e in exc.errors:
-        print(f"  - {e.zh}  | {e.en}", file=sys.stderr)
+def _sheet_of(args: argparse.Namespace) -> Path | None:
+    sheet = getattr(args, "sheet", None)
+    return Path(sheet) if isinstance(sheet, str) and sheet else None
+
+
+def _data_dir_of(args: argparse.Namespace) -> Path | None:
+    try:
+        return data_dir_resolve(given=args.data_dir)
+    except Exception:  # noqa: BLE001 - no home folder: the error log is skipped, the line still printed
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The one place where failures become what the user reads (see ``failures``)."""
     args = parser_build().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
     except ExchangeError as exc:
-        error_print(exc)
-        return 2
+        failures.refusal_print(exc=exc, sheet=_sheet_of(args))
+        return failures.EXIT_REFUSED
     except KeyboardInterrupt:
         print("\n已取消 cancelled; nothing was written", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the top-level handler: never a traceback on the console
+        known = failures.failure_text(exc)
+        if known is not None:
+            failures.failure_print(zh=known[0], en=known[1])
+            return failures.EXIT_FAILED
+        log = failures.unexpected_record(exc=exc, data_dir=_data_dir_of(args), command=args.command)
+        failures.unexpected_print(log=log)
+        return failures.EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from payroll_client import prompts, users
-from payroll_client.store import data_dir_resolve, files_made_list, log_list, log_write, store_open
+from payroll_client.store import SheetFacts, data_dir_resolve, files_made_list, log_list, log_write, store_open
 from payroll_exchange import clock
 from payroll_exchange.errors import ExchangeError
 
@@ -55,6 +55,17 @@ def _pin_opener(conn: sqlite3.Connection, user: users.User, action: str):
         pin = prompts.secret_ask(prompt="USBKEY 密码 PIN", env=prompts.PIN_ENV)
         return keys.usbkey_open(conn=conn, pin=pin, user=user.name, action=action)
     return open_key
+
+
+def _facts_print(facts: SheetFacts | None) -> None:
+    """How the sheet was read, after a file was made from it (the review shows it for payroll)."""
+    if facts is None:
+        return
+    shown = facts.source_file + (f" 工作表 sheet “{facts.sheet_name}”" if facts.sheet_name else "")
+    shown += f" ({facts.kind}{', ' + facts.encoding if facts.encoding else ''})" if facts.kind else ""
+    print(f"  读取 read: {shown}")
+    if facts.hidden_rows:
+        print(f"  隐藏行 hidden rows: {facts.hidden_rows}")
 
 
 def _pairs_print(pairs: list[tuple[str, str]]) -> None:
@@ -104,6 +115,9 @@ def cmd_login(args: argparse.Namespace) -> int:
     if user.must_change:
         print("首次登录或密码已重置, 请设置新密码。First login or reset: choose a new password.")
         new = prompts.new_password_ask(prompt="新密码 new password")
+        if new == password:
+            raise ExchangeError("password_same", "新密码不能与管理员给的临时密码相同",
+                                "the new password may not equal the temporary one the administrator gave")
         users.user_password_set(conn=conn, name=name, password=new, must_change=False, by=name)
     users.session_start(conn=conn, name=name)
     print(f"已登录 logged in: {name}")
@@ -256,17 +270,21 @@ def _employee_write(args: argparse.Namespace, *, function: str, source: str) -> 
         def rows():
             return employees.rows_from_draft(conn=conn, agreement_no=agreement.agreement_no)
     else:
+        from payroll_client import sheet_input
+
         data = Path(args.sheet).read_bytes()
         columns = _column_map(args, payroll_columns=False)
 
         def rows():
-            return employees.rows_from_sheet(data=data, filename=args.sheet, columns=columns)
-    path, made, digest = employees.employee_make(
+            return employees.rows_from_sheet(data=data, filename=args.sheet, columns=columns,
+                                             choice=sheet_input.choice_from(args))
+    path, made, digest, made_facts = employees.employee_make(
         conn=conn, operator=user.name, agreement=agreement, operation=args.operation, rows=rows,
         today=clock.business_today(), out_dir=Path(args.out), usbkey=_pin_opener(conn, user, function),
         source=source)
     print(f"员工信息盘片已生成 employee file written: {path}")
     print(f"  {employees.OPERATIONS[args.operation]} {args.operation}: {len(made.rows)} 条 rows; SHA-256 {digest}")
+    _facts_print(made_facts)
     return 0
 
 
@@ -289,29 +307,33 @@ def _pay_date(text: str) -> date:
 
 
 def cmd_encrypt(args: argparse.Namespace) -> int:
-    from payroll_client import agreements, payroll
-    from payroll_exchange.records import PayrollFile
+    from payroll_client import agreements, payroll, review, sheet_input
 
     conn, user = _acting(args, "encrypt")
     agreement = agreements.agreement_choose(conn=conn, given=args.agreement)
+    columns = _column_map(args, payroll_columns=True)
     request = payroll.PayrollRequest(
-        data=Path(args.sheet).read_bytes(), filename=args.sheet, columns=_column_map(args, payroll_columns=True),
+        data=Path(args.sheet).read_bytes(), filename=args.sheet, columns=columns,
         agreement=agreement, pay_date=_pay_date(args.pay_date), batch_no=args.batch.strip(),
-        purpose=args.purpose, today=clock.business_today())
+        purpose=args.purpose, today=clock.business_today(), choice=sheet_input.choice_from(args),
+        reuse_batch=args.reuse_batch)
 
-    def review(made: PayrollFile) -> tuple[str, str]:
-        print("请复核人查看工资文件要素。Reviewer: check the totals.")
-        _pairs_print(payroll.payroll_summary(payroll=made, agreement=agreement))
+    def review_ask(prepared: payroll.Prepared) -> tuple[str, str]:
+        print("\n".join(review.review_lines(payroll=prepared.payroll, agreement=agreement, columns=columns,
+                                             info=prepared.info, filename=args.sheet, warnings=prepared.warnings)))
         name = args.reviewer or prompts.text_ask(prompt="复核人用户名 reviewer", env=prompts.REVIEWER_ENV)
         password = prompts.secret_ask(prompt=f"复核人 {name} 密码 password", env=prompts.REVIEWER_PASSWORD_ENV)
         return name, password
 
-    paths, checklist = payroll.payroll_make(conn=conn, operator=user, request=request, out_dir=Path(args.out),
-                                            review=review, usbkey=_pin_opener(conn, user, "encrypt"))
+    paths, checklist, prepared = payroll.payroll_make(
+        conn=conn, operator=user, request=request, out_dir=Path(args.out), review=review_ask,
+        usbkey=_pin_opener(conn, user, "encrypt"))
     print("工资文件已加密 payroll file written:")
     for path in paths:
         print(f"  {path}")
     print(f"  SHA-256 {checklist.digest}")
+    for line in review.warnings_lines(warnings=prepared.warnings):
+        print(line)
     print("请打印代理业务核对清单并加盖公章。Print the checklist and stamp it.")
     return 0
 
@@ -340,24 +362,31 @@ def cmd_history(args: argparse.Namespace) -> int:
         print(f"{r['made_at']}  {r['kind']:9} {r['agreement_no']} {r['batch_no'] or r['operation']:10} "
               f"{r['pay_date'] or '-':10} {r['record_count']:>7} {r['total_amount'] or '-':>14}  "
               f"制作 {r['operator']} 复核 {r['reviewer'] or '-'}  {r['digest']}")
+        if r["source_file"]:
+            read = r["source_file"] + (f" 工作表 “{r['sheet_name']}”" if r["sheet_name"] else "")
+            read += f" ({r['sheet_kind']}{', ' + r['sheet_encoding'] if r['sheet_encoding'] else ''})" \
+                if r["sheet_kind"] else ""
+            hidden = f"  隐藏行 {r['hidden_rows']}" if r["hidden_rows"] else ""
+            print(f"    读取 read: {read}{hidden}")
     print(f"共 {len(rows)} 个文件 files")
     return 0
 
 
 def cmd_account_opening(args: argparse.Namespace) -> int:
-    from payroll_client import account_opening, agreements
+    from payroll_client import account_opening, agreements, sheet_input
 
     conn, user = _acting(args, "account_opening")
     agreement = agreements.agreement_choose(conn=conn, given=args.agreement)
     columns = account_opening.OpeningColumns(
         id_type=args.id_type_col, id_number=args.id_number_col, name=args.name_col, phone=args.phone_col,
         remark=args.remark_col or None, first_row=args.first_row, record_count=args.count)
-    path, made, digest = account_opening.request_make(
+    path, made, digest, made_facts = account_opening.request_make(
         conn=conn, operator=user.name, agreement=agreement, data=Path(args.sheet).read_bytes(), filename=args.sheet,
         columns=columns, today=clock.business_today(), out_dir=Path(args.out),
-        usbkey=_pin_opener(conn, user, "account_opening"))
+        usbkey=_pin_opener(conn, user, "account_opening"), choice=sheet_input.choice_from(args))
     print(f"批量开户文件已生成 account opening file written: {path}")
     print(f"  {len(made.rows)} 人 people; SHA-256 {digest}")
+    _facts_print(made_facts)
     print("请携带此文件到银行柜台办理开户。Take this file to the bank's counter.")
     return 0
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from payroll_client import sheet_input
 from payroll_client.outputs import name_part, outputs_write
 from payroll_client.payroll import signer_check
 from payroll_client.progress import Progress
-from payroll_client.store import file_made_record, log_write, now_text, store_transaction
+from payroll_client.store import SheetFacts, file_made_record, log_write, now_text, store_transaction
 from payroll_exchange import checks, envelope, formats, pki, sheets
 from payroll_exchange.errors import ExchangeError, RowError
 from payroll_exchange.records import FORMAT_VERSION, AgreementPackage, EmployeeFile, EmployeeHeader, EmployeeRow
@@ -88,18 +89,22 @@ def draft_remove(*, conn: sqlite3.Connection, agreement_no: str, row_ids: list[i
     return removed
 
 
-def rows_from_draft(*, conn: sqlite3.Connection, agreement_no: str) -> tuple[list[EmployeeRow], list[RowError]]:
+Rows = tuple[list[EmployeeRow], list[RowError], SheetFacts | None]
+
+
+def rows_from_draft(*, conn: sqlite3.Connection, agreement_no: str) -> Rows:
     rows = [EmployeeRow(seq=i, id_type=d.id_type, id_number=d.id_number, name=d.name, account=d.account)
             for i, d in enumerate(draft_list(conn=conn, agreement_no=agreement_no), 1)]
     if not rows:
         raise ExchangeError("draft_empty", "草稿中没有员工, 请先用 employee-disk add 添加",
                             "the draft is empty; add rows with employee-disk add first")
-    return rows, []
+    return rows, [], None
 
 
-def rows_from_sheet(*, data: bytes, filename: str,
-                    columns: sheets.ColumnMap) -> tuple[list[EmployeeRow], list[RowError]]:
-    return sheets.employee_rows_from_sheet(data=data, filename=filename, columns=columns)
+def rows_from_sheet(*, data: bytes, filename: str, columns: sheets.ColumnMap,
+                    choice: sheet_input.SheetChoice) -> Rows:
+    read = sheet_input.employee_read(data=data, filename=filename, columns=columns, choice=choice)
+    return read.rows, list(read.errors), sheet_input.facts_from(read.info, filename)
 
 
 def employee_make(
@@ -108,18 +113,18 @@ def employee_make(
     operator: str,
     agreement: AgreementPackage,
     operation: str,
-    rows: Callable[[], tuple[list[EmployeeRow], list[RowError]]],
+    rows: Callable[[], Rows],
     today: date,
     out_dir: Path,
     usbkey: Callable[[], pki.Identity],
     source: str,
-) -> tuple[Path, EmployeeFile, str]:
+) -> tuple[Path, EmployeeFile, str, SheetFacts | None]:
     """Check, sign, encrypt, write; ``source`` is "draft" (cleared once written) or "sheet"."""
     action = "employee_disk" if source == "draft" else "employee_import"
     with Progress(steps=STEPS) as progress:
         try:
             progress.step(name=STEPS[0])
-            read, read_errors = rows()
+            read, read_errors, facts = rows()
             employees = employee_file_build(agreement=agreement, operation=operation, rows=read)
             progress.step(name=STEPS[1])
             # Every problem at once: those of reading the sheet and those of the rules.
@@ -144,10 +149,11 @@ def employee_make(
         [path] = outputs_write(out_dir=out_dir, files={name: sealed})
     with store_transaction(conn=conn):
         file_made_record(conn=conn, kind="employees", agreement_no=agreement.agreement_no, operation=operation,
-                         record_count=len(employees.rows), digest=digest, operator=operator, path=str(path))
+                         record_count=len(employees.rows), digest=digest, operator=operator, path=str(path),
+                         sheet=facts)
         if source == "draft":
             conn.execute("DELETE FROM employee_draft WHERE agreement_no = ?", (agreement.agreement_no,))
         log_write(conn=conn, user_name=operator, action=action, outcome="ok",
                   detail=f"agreement {agreement.agreement_no} {operation} count {len(employees.rows)} "
                          f"digest {digest}")
-    return path, employees, digest
+    return path, employees, digest, facts

@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from payroll_client.checklist import Checklist, checklist_pdf, checklist_text, money_text
+from payroll_client import sheet_input
+from payroll_client.checklist import Checklist, checklist_pdf, checklist_text, shanghai_time
 from payroll_client.outputs import name_part, outputs_write
 from payroll_client.progress import Progress
-from payroll_client.store import file_made_record, log_write, now_text, store_transaction
+from payroll_client.review import AmountWarning, amount_warnings
+from payroll_client.store import batch_used, file_made_record, log_write, store_transaction
 from payroll_client.users import User, user_authenticate
-from payroll_exchange import checks, envelope, formats, pki, report, sheets
+from payroll_exchange import checks, clock, envelope, formats, pki, report, sheets
 from payroll_exchange.errors import ExchangeError, RowError
 from payroll_exchange.messages import row_error
 from payroll_exchange.records import CURRENCY, FORMAT_VERSION, AgreementPackage, PayrollFile, PayrollHeader
@@ -37,6 +40,17 @@ class PayrollRequest:
     batch_no: str
     purpose: str
     today: date
+    choice: sheet_input.SheetChoice = sheet_input.SheetChoice()
+    reuse_batch: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A checked payroll file, with what the reader said about the sheet and the amount warnings."""
+
+    payroll: PayrollFile
+    info: Any  # sheets.SheetInfo
+    warnings: list[AmountWarning]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +72,11 @@ def term_check(*, agreement: AgreementPackage, pay_date: date, today: date) -> l
     )]
 
 
-def payroll_prepare(*, request: PayrollRequest, progress: Progress | None = None) -> PayrollFile:
+def payroll_prepare(*, request: PayrollRequest, progress: Progress | None = None) -> Prepared:
     """Read the sheet and check every row; raise with every problem found, or return the file."""
     r = request
-    rows, errors = sheets.payroll_rows_from_sheet(data=r.data, filename=r.filename, columns=r.columns)
+    read = sheet_input.payroll_read(data=r.data, filename=r.filename, columns=r.columns, choice=r.choice)
+    rows, errors = read.rows, list(read.errors)
     if progress:
         progress.step(name=STEPS[1])
     total = sum((row.amount for row in rows if row.amount.is_finite()), Decimal("0.00"))
@@ -76,7 +91,31 @@ def payroll_prepare(*, request: PayrollRequest, progress: Progress | None = None
     if errors:
         raise ExchangeError("payroll_invalid", f"工资文件有 {len(errors)} 处错误, 未写入任何文件",
                             f"the payroll sheet has {len(errors)} problem(s); nothing was written", errors=errors)
-    return payroll
+    return Prepared(payroll=payroll, info=read.info, warnings=amount_warnings(amounts=[row.amount for row in rows]))
+
+
+def batch_check(*, conn: sqlite3.Connection, operator: User, request: PayrollRequest) -> None:
+    """The bank refuses a batch number already in flight, stored or paid for the agreement: say so
+    here, from this client's history, unless the user says the first file is void (--reuse-batch)."""
+    a, b = request.agreement.agreement_no, request.batch_no
+    used = batch_used(conn=conn, agreement_no=a, batch_no=b)
+    if used is None:
+        return
+    if request.reuse_batch:
+        log_write(conn=conn, user_name=operator.name, action="batch_reuse", outcome="ok",
+                  detail=f"agreement {a} batch {b} first made {used['made_at']} digest {used['digest']}")
+        return
+    log_write(conn=conn, user_name=operator.name, action="encrypt", outcome="refused",
+              detail=f"batch_reused agreement {a} batch {b}")
+    raise ExchangeError(
+        "batch_reused",
+        f"批次号 {b} 已于 {used['made_at']} 用于协议 {a} 的工资文件 (摘要 {used['digest'][:16]}…), 未写入任何文件。"
+        "银行在第一份文件处理中、已入库或已发放时会拒收同一批次号。请换一个批次号; "
+        "若银行已将第一份文件作废或撤消, 加 --reuse-batch 重新制作",
+        f"batch number {b} was already used for a payroll file of agreement {a} on {used['made_at']} "
+        f"(digest {used['digest'][:16]}…); nothing was written. The bank refuses a batch number while the first "
+        "file is in flight, stored or paid. Choose another batch number; if the bank invalidated or revoked "
+        "the first file, add --reuse-batch")
 
 
 def signer_check(*, identity: pki.Identity, agreement: AgreementPackage) -> None:
@@ -111,31 +150,20 @@ def reviewer_verify(*, conn: sqlite3.Connection, operator: User, name: str, pass
     return reviewer
 
 
-def payroll_summary(*, payroll: PayrollFile, agreement: AgreementPackage) -> list[tuple[str, str]]:
-    h = payroll.header
-    fee = report.expected_fee(fee_per_payment=agreement.fee_per_payment, count=h.record_count)
-    return [
-        ("企业名称 Company", agreement.company_name),
-        ("协议编号 Agreement", h.agreement_no),
-        ("批次号 Batch", h.batch_no),
-        ("发薪日期 Pay date", h.pay_date.isoformat()),
-        ("用途 Purpose", h.purpose),
-        ("总笔数 Count", str(h.record_count)),
-        ("总金额 Total (元)", money_text(h.total_amount)),
-        ("预计手续费 Expected fee (元)", money_text(fee)),
-    ]
-
-
-def payroll_outputs(*, payroll: PayrollFile, sealed: Sealed, agreement: AgreementPackage, operator: str,
-                    reviewer: str) -> tuple[dict[str, bytes], Checklist]:
-    h = payroll.header
+def payroll_outputs(*, prepared: Prepared, sealed: Sealed, agreement: AgreementPackage, operator: str,
+                    reviewer: str, filename: str) -> tuple[dict[str, bytes], Checklist]:
+    h = prepared.payroll.header
+    sheet_zh, _ = sheet_input.sheet_text(prepared.info, filename)
+    hidden_zh, _ = sheet_input.hidden_text(prepared.info)
     stem = f"PAY_{name_part(h.agreement_no)}_{name_part(h.batch_no)}_{h.pay_date:%Y%m%d}"
     checklist = Checklist(
         company_name=agreement.company_name, agreement_no=h.agreement_no, payer_unit_no=h.payer_unit_no,
         batch_no=h.batch_no, pay_date=h.pay_date, purpose=h.purpose, record_count=h.record_count,
         total_amount=h.total_amount, fee_per_payment=agreement.fee_per_payment,
         expected_fee=report.expected_fee(fee_per_payment=agreement.fee_per_payment, count=h.record_count),
-        digest=sealed.digest, file_name=f"{stem}.p7m", operator=operator, reviewer=reviewer, made_at=now_text(),
+        digest=sealed.digest, file_name=f"{stem}.p7m", operator=operator, reviewer=reviewer,
+        made_at=shanghai_time(clock.business_now()), settlement_account=agreement.settlement_account,
+        sheet_read=sheet_zh, hidden_rows=hidden_zh,
     )
     files = {
         f"{stem}.p7m": sealed.sealed,
@@ -151,37 +179,41 @@ def payroll_make(
     operator: User,
     request: PayrollRequest,
     out_dir: Path,
-    review: Callable[[PayrollFile], tuple[str, str]],
+    review: Callable[[Prepared], tuple[str, str]],
     usbkey: Callable[[], pki.Identity],
-) -> tuple[list[Path], Checklist]:
-    """The whole 文件加密 job. ``review`` shows the totals and returns the reviewer's name and
-    password; ``usbkey`` asks the PIN and opens the key. Any refusal writes nothing."""
+) -> tuple[list[Path], Checklist, Prepared]:
+    """The whole 文件加密 job. ``review`` shows what will be paid and returns the reviewer's name
+    and password; ``usbkey`` asks the PIN and opens the key. Any refusal writes nothing."""
+    batch_check(conn=conn, operator=operator, request=request)
     with Progress(steps=STEPS) as progress:
         progress.step(name=STEPS[0])
         try:
-            payroll = payroll_prepare(request=request, progress=progress)
+            prepared = payroll_prepare(request=request, progress=progress)
+            payroll = prepared.payroll
         except ExchangeError as exc:
             log_write(conn=conn, user_name=operator.name, action="encrypt", outcome="refused",
                       detail=f"{exc.code} {len(exc.errors)} errors")
             raise
         progress.step(name=STEPS[2])
         with progress.paused():
-            name, password = review(payroll)
+            name, password = review(prepared)
             reviewer = reviewer_verify(conn=conn, operator=operator, name=name, password=password)
             identity = usbkey()
         progress.step(name=STEPS[3])
         sealed = payroll_seal(payroll=payroll, identity=identity, agreement=request.agreement)
         progress.step(name=STEPS[4])
-        files, checklist = payroll_outputs(payroll=payroll, sealed=sealed, agreement=request.agreement,
-                                           operator=operator.name, reviewer=reviewer.name)
+        files, checklist = payroll_outputs(prepared=prepared, sealed=sealed, agreement=request.agreement,
+                                           operator=operator.name, reviewer=reviewer.name, filename=request.filename)
         paths = outputs_write(out_dir=out_dir, files=files)
     h = payroll.header
     with store_transaction(conn=conn):
         file_made_record(conn=conn, kind="payroll", agreement_no=h.agreement_no, batch_no=h.batch_no,
                          pay_date=h.pay_date.isoformat(), record_count=h.record_count,
                          total_amount=f"{h.total_amount:.2f}", digest=sealed.digest, operator=operator.name,
-                         reviewer=reviewer.name, path=str(paths[0]))
+                         reviewer=reviewer.name, path=str(paths[0]),
+                         sheet=sheet_input.facts_from(prepared.info, request.filename))
+        warned = "".join(f" warning {w.code}" for w in prepared.warnings)
         log_write(conn=conn, user_name=operator.name, action="encrypt", outcome="ok",
                   detail=f"agreement {h.agreement_no} batch {h.batch_no} count {h.record_count} "
-                         f"total {h.total_amount:.2f} digest {sealed.digest} reviewer {reviewer.name}")
-    return paths, checklist
+                         f"total {h.total_amount:.2f} digest {sealed.digest} reviewer {reviewer.name}{warned}")
+    return paths, checklist, prepared

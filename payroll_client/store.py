@@ -11,6 +11,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,6 +82,51 @@ CREATE TABLE IF NOT EXISTS files_made (
 );
 """
 
+# Columns added after the first release. A store written by an older client is brought up to
+# date when opened: PRAGMA user_version says how far it is, and each step adds only the columns
+# that are missing, inside one transaction, so a second window opening the store at the same
+# time waits (busy_timeout) and then finds the work done.
+MIGRATIONS: list[list[tuple[str, str, str]]] = [
+    # 1: 5 wrong passwords lock a user; a login expires when idle (business clock instants).
+    [("users", "failed_logins", "INTEGER NOT NULL DEFAULT 0"),
+     ("users", "locked_until", "TEXT NOT NULL DEFAULT ''"),
+     ("session", "last_seen", "TEXT NOT NULL DEFAULT ''")],
+    # 2: which sheet was read and how, kept in 信息查询.
+    [("files_made", "sheet_name", "TEXT NOT NULL DEFAULT ''"),
+     ("files_made", "sheet_kind", "TEXT NOT NULL DEFAULT ''"),
+     ("files_made", "sheet_encoding", "TEXT NOT NULL DEFAULT ''"),
+     ("files_made", "hidden_rows", "TEXT NOT NULL DEFAULT ''"),
+     ("files_made", "source_file", "TEXT NOT NULL DEFAULT ''")],
+]
+
+
+def store_migrate(*, conn: sqlite3.Connection) -> int:
+    """Bring the store to the latest version; returns the version."""
+    latest = len(MIGRATIONS)
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= latest:
+        return latest
+    with store_transaction(conn=conn):
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for step in MIGRATIONS[version:]:
+            for table, column, declaration in step:
+                present = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+        conn.execute(f"PRAGMA user_version = {latest}")
+    return latest
+
+
+@dataclass(frozen=True, slots=True)
+class SheetFacts:
+    """How the input sheet was read, as 信息查询 keeps it: the worksheet, the kind of file (e.g.
+    制表符分隔的文本文件), the text encoding, the hidden-row decision with the rows concerned."""
+
+    sheet_name: str = ""
+    kind: str = ""
+    encoding: str = ""
+    hidden_rows: str = ""
+    source_file: str = ""
+
 
 def data_dir_resolve(*, given: str | None) -> Path:
     """--data-dir wins, then PAYROLL_CLIENT_HOME, then a folder in the user's home."""
@@ -105,6 +151,7 @@ def store_open(*, data_dir: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.executescript(SCHEMA)
+    store_migrate(conn=conn)
     return conn
 
 
@@ -171,13 +218,24 @@ def file_made_record(
     operation: str = "",
     total_amount: str = "",
     reviewer: str = "",
+    sheet: SheetFacts | None = None,
 ) -> None:
+    facts = sheet or SheetFacts()
     conn.execute(
         "INSERT INTO files_made (kind, agreement_no, batch_no, pay_date, operation, record_count, "
-        "total_amount, digest, operator, reviewer, path, made_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        "total_amount, digest, operator, reviewer, path, made_at, sheet_name, sheet_kind, sheet_encoding, "
+        "hidden_rows, source_file) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (kind, agreement_no, batch_no, pay_date, operation, record_count, total_amount, digest,
-         operator, reviewer, path, now_text()),
+         operator, reviewer, path, now_text(), facts.sheet_name, facts.kind, facts.encoding, facts.hidden_rows,
+         facts.source_file),
     )
+
+
+def batch_used(*, conn: sqlite3.Connection, agreement_no: str, batch_no: str) -> sqlite3.Row | None:
+    """The last payroll file this client made with this batch number for this agreement."""
+    return conn.execute(
+        "SELECT * FROM files_made WHERE kind = 'payroll' AND agreement_no = ? AND batch_no = ? "
+        "ORDER BY id DESC LIMIT 1", (agreement_no, batch_no)).fetchone()
 
 
 def files_made_list(*, conn: sqlite3.Connection, agreement_no: str | None = None) -> list[sqlite3.Row]:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import secrets
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from payroll_client.store import log_write, now_text, store_transaction
+from payroll_exchange import clock
 from payroll_exchange.errors import ExchangeError
 
 ADMIN = "admin"
@@ -41,6 +44,14 @@ FUNCTIONS_EN: dict[str, str] = {
     "info_query": "information query",
 }
 ADMIN_FUNCTION = "admin"
+
+# Wrong passwords in a row that lock a user, and for how long (the business clock: a test or a
+# demo moves it instead of waiting).
+LOCK_AFTER = 5
+LOCK_FOR = timedelta(minutes=15)
+# A login expires after this many idle minutes; PAYROLL_CLIENT_IDLE_MINUTES changes it.
+IDLE_ENV = "PAYROLL_CLIENT_IDLE_MINUTES"
+IDLE_MINUTES = 15
 
 # scrypt at n=2**14, r=8 costs ~40 ms here: slow for a guesser, unnoticed at a login.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 32}
@@ -121,18 +132,64 @@ def password_validate(*, name: str, password: str) -> None:
                             "the password may not equal the user name or the first password")
 
 
+def _instant(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _locked_refusal(until: datetime) -> ExchangeError:
+    shown = until.astimezone(clock.BUSINESS_TZ).strftime("%H:%M")
+    return ExchangeError("user_locked",
+                         f"密码连续输错 {LOCK_AFTER} 次, 该用户已锁定至 {shown} (北京时间); 请稍后再试, "
+                         "或请管理员重置密码",
+                         f"{LOCK_AFTER} wrong passwords in a row: this user is locked until {shown} (Beijing "
+                         "time); try again later, or ask the administrator to reset the password")
+
+
+def _login_failed(*, conn: sqlite3.Connection, row: sqlite3.Row, now: datetime) -> ExchangeError:
+    """Count a wrong password; the fifth in a row locks the user."""
+    name = row["name"]
+    failed = int(row["failed_logins"]) + 1
+    with store_transaction(conn=conn):
+        if failed >= LOCK_AFTER:
+            until = now + LOCK_FOR
+            conn.execute("UPDATE users SET failed_logins = 0, locked_until = ? WHERE name = ?",
+                         (until.isoformat(), name))
+            conn.execute("DELETE FROM session WHERE user_name = ?", (name,))
+            log_write(conn=conn, user_name=name, action="login", outcome="refused",
+                      detail=f"wrong name or password ({failed})")
+            log_write(conn=conn, user_name=name, action="user_locked", outcome="locked",
+                      detail=f"{failed} wrong passwords; locked until {until.isoformat()}")
+            return _locked_refusal(until)
+        conn.execute("UPDATE users SET failed_logins = ? WHERE name = ?", (failed, name))
+        log_write(conn=conn, user_name=name, action="login", outcome="refused",
+                  detail=f"wrong name or password ({failed})")
+    return ExchangeError("login_failed", "用户名或密码错误", "wrong user name or password")
+
+
 def user_authenticate(*, conn: sqlite3.Connection, name: str, password: str) -> User:
-    """Check a name and password; one message for every failure so names cannot be probed."""
+    """Check a name and password; one message for every failure so names cannot be probed,
+    except that a user locked by wrong passwords is told until when."""
     users_bootstrap(conn=conn)
+    now = clock.business_now()
     row = conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+    until = _instant(row["locked_until"]) if row else None
+    if row is not None and until is not None and now < until:
+        log_write(conn=conn, user_name=name, action="login", outcome="refused", detail="locked")
+        raise _locked_refusal(until)
     # Hash even for an unknown name so the timing does not tell which names exist.
     salt = bytes(row["salt"]) if row else b"0" * 16
     ok = hmac.compare_digest(password_hash(password=password, salt=salt),
                              bytes(row["password_hash"]) if row else b"")
-    if not ok or row is None:
-        log_write(conn=conn, user_name=name if row else None, action="login", outcome="refused",
-                  detail="wrong name or password")
+    if row is None:
+        log_write(conn=conn, user_name=None, action="login", outcome="refused", detail="wrong name or password")
         raise ExchangeError("login_failed", "用户名或密码错误", "wrong user name or password")
+    if not ok:
+        raise _login_failed(conn=conn, row=row, now=now)
+    if row["failed_logins"] or row["locked_until"]:
+        conn.execute("UPDATE users SET failed_logins = 0, locked_until = '' WHERE name = ?", (name,))
     user = _user_from_row(row)
     if not user.active:
         log_write(conn=conn, user_name=name, action="login", outcome="refused", detail="disabled")
@@ -153,6 +210,8 @@ def user_password_set(*, conn: sqlite3.Connection, name: str, password: str, mus
 
 def user_create(*, conn: sqlite3.Connection, name: str, password: str, functions: frozenset[str],
                 by: str) -> User:
+    """A new user with a first password the administrator chose: the user must change it at the
+    first login, as admin must (the administrator should not know a password in use)."""
     if not _NAME_RE.fullmatch(name):
         raise ExchangeError("user_name", "用户名须为四位数字, 例如 0001",
                             "a user name is four digits, e.g. 0001")
@@ -162,7 +221,8 @@ def user_create(*, conn: sqlite3.Connection, name: str, password: str, functions
     salt = secrets.token_bytes(16)
     with store_transaction(conn=conn):
         conn.execute(
-            "INSERT INTO users (name, salt, password_hash, functions, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO users (name, salt, password_hash, functions, must_change, created_at) "
+            "VALUES (?, ?, ?, ?, 1, ?)",
             (name, salt, password_hash(password=password, salt=salt), ",".join(sorted(functions)),
              now_text()),
         )
@@ -209,18 +269,30 @@ def user_reset(*, conn: sqlite3.Connection, name: str, password: str, by: str) -
                             f"the password needs at least {MIN_PASSWORD} characters")
     salt = secrets.token_bytes(16)
     with store_transaction(conn=conn):
-        conn.execute("UPDATE users SET salt = ?, password_hash = ?, must_change = 1 WHERE name = ?",
+        conn.execute("UPDATE users SET salt = ?, password_hash = ?, must_change = 1, failed_logins = 0, "
+                     "locked_until = '' WHERE name = ?",
                      (salt, password_hash(password=password, salt=salt), name))
         conn.execute("DELETE FROM session WHERE user_name = ?", (name,))
         log_write(conn=conn, user_name=by, action="user_reset", outcome="ok", detail=f"user {name}")
 
 
+def idle_limit() -> timedelta:
+    text = os.environ.get(IDLE_ENV, "").strip()
+    if not text:
+        return timedelta(minutes=IDLE_MINUTES)
+    if not text.isdigit() or int(text) < 1:
+        raise ExchangeError("idle_setting", f"{IDLE_ENV} 须为正整数 (分钟): {text}",
+                            f"{IDLE_ENV} must be a whole number of minutes ≥ 1: {text}")
+    return timedelta(minutes=int(text))
+
+
 def session_start(*, conn: sqlite3.Connection, name: str) -> None:
     """重新登录: one session per data folder; a new login replaces the previous user."""
+    now = clock.business_now().isoformat()
     with store_transaction(conn=conn):
-        conn.execute("INSERT INTO session (id, user_name, started_at) VALUES (1, ?, ?) "
+        conn.execute("INSERT INTO session (id, user_name, started_at, last_seen) VALUES (1, ?, ?, ?) "
                      "ON CONFLICT(id) DO UPDATE SET user_name = excluded.user_name, "
-                     "started_at = excluded.started_at", (name, now_text()))
+                     "started_at = excluded.started_at, last_seen = excluded.last_seen", (name, now_text(), now))
         log_write(conn=conn, user_name=name, action="login", outcome="ok")
 
 
@@ -234,8 +306,26 @@ def session_end(*, conn: sqlite3.Connection) -> str | None:
 
 
 def session_user(*, conn: sqlite3.Connection) -> str | None:
-    row = conn.execute("SELECT user_name FROM session WHERE id = 1").fetchone()
-    return row["user_name"] if row else None
+    """The user of the stored login, which each use keeps alive; a login idle for longer than
+    the limit has expired (it is ended, logged, and the user is asked to log in again)."""
+    row = conn.execute("SELECT user_name, last_seen FROM session WHERE id = 1").fetchone()
+    if row is None:
+        return None
+    now = clock.business_now()
+    seen = _instant(row["last_seen"])
+    limit = idle_limit()
+    if seen is not None and now - seen > limit:
+        with store_transaction(conn=conn):
+            conn.execute("DELETE FROM session WHERE id = 1")
+            log_write(conn=conn, user_name=row["user_name"], action="session_expired", outcome="expired",
+                      detail=f"idle since {seen.isoformat()}, limit {int(limit.total_seconds() // 60)} min")
+        minutes = int(limit.total_seconds() // 60)
+        raise ExchangeError("session_expired",
+                            f"登录已超时 ({minutes} 分钟未操作), 请重新登录: payroll-client login {row['user_name']}",
+                            f"the login expired after {minutes} idle minutes; log in again: "
+                            f"payroll-client login {row['user_name']}")
+    conn.execute("UPDATE session SET last_seen = ? WHERE id = 1", (now.isoformat(),))
+    return row["user_name"]
 
 
 def function_require(*, conn: sqlite3.Connection, user: User, function: str) -> None:

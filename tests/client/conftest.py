@@ -46,6 +46,7 @@ TODAY = date(2026, 12, 1)
 PAY_DATE = "2026-12-05"
 ADMIN_PASSWORD = "Admin#2026"
 PASSWORDS = {"0001": "op-0001-pw", "0002": "rv-0002-pw", "0003": "qq-0003-pw"}
+FIRST_PASSWORDS = {name: f"first-{name}" for name in PASSWORDS}
 OPERATOR_FUNCTIONS = "文件加密,文件回盘,员工盘片,导入员工,协议查询,信息查询"
 
 
@@ -115,7 +116,10 @@ def template_home(tmp_path_factory: pytest.TempPathFactory, files_dir: Path) -> 
               user="admin", env={"PAYROLL_CLIENT_PIN": USBKEY_PIN})
     for name, functions in (("0001", OPERATOR_FUNCTIONS), ("0002", "文件加密"), ("0003", "协议查询")):
         client.ok("users", "add", name, "--functions", functions, user="admin",
-                  env={"PAYROLL_CLIENT_NEW_PASSWORD": PASSWORDS[name]})
+                  env={"PAYROLL_CLIENT_NEW_PASSWORD": FIRST_PASSWORDS[name]})
+        # the first password the administrator gave must be changed at the first login
+        client.ok("login", name, user=None, env={"PAYROLL_CLIENT_PASSWORD": FIRST_PASSWORDS[name],
+                                                 "PAYROLL_CLIENT_NEW_PASSWORD": PASSWORDS[name]})
     client.ok("agreement-import", str(files_dir / "agreement-a.pkg"))
     client.ok("logout", user=None)
     return home

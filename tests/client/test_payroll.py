@@ -219,7 +219,7 @@ def test_existing_output_is_never_overwritten(client: Client, tmp_path: Path, ou
     sheet.write_bytes(csv_bytes(payroll_rows(2)))
     assert encrypt(client, sheet, out_dir).returncode == 0
     before = {p.name: p.read_bytes() for p in out_dir.iterdir()}
-    again = encrypt(client, sheet, out_dir)
+    again = encrypt(client, sheet, out_dir, "--reuse-batch")
     assert again.returncode == 2
     assert "已存在" in again.stderr
     assert {p.name: p.read_bytes() for p in out_dir.iterdir()} == before

@@ -51,7 +51,10 @@ class EnterpriseClient:
         for name, functions in ((OPERATOR, "文件加密,文件回盘,员工盘片,导入员工,协议查询,信息查询"),
                                 (REVIEWER, "文件加密")):
             self.run("users", "add", name, "--functions", functions, user="admin",
-                     env={"PAYROLL_CLIENT_NEW_PASSWORD": PASSWORDS[name]})
+                     env={"PAYROLL_CLIENT_NEW_PASSWORD": f"first-{name}"})
+            # a user the administrator created must change the first password at the first login
+            self.run("login", name, user=None, env={"PAYROLL_CLIENT_PASSWORD": f"first-{name}",
+                                                    "PAYROLL_CLIENT_NEW_PASSWORD": PASSWORDS[name]})
         self.run("agreement-import", str(agreement_package))
 
     def payroll_encrypt(self, *, sheet: Path, pay_date: str, batch: str, out: Path, extra: tuple[str, ...] = ()):
