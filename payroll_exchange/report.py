@@ -31,6 +31,18 @@ class ValidationReport:
     digest: str
     errors: list[RowError] = field(default_factory=list)
     new_employees: int = 0
+    # The platform keeps only the first errors of a huge file: the exact total and the count per
+    # code of all of them (0 / empty: ``errors`` is all there is).
+    error_total: int = 0
+    error_codes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def errors_found(self) -> int:
+        return max(self.error_total, len(self.errors))
+
+    @property
+    def errors_more(self) -> int:
+        return self.errors_found - len(self.errors)
 
 
 def expected_fee(*, fee_per_payment: Decimal, count: int) -> Decimal:
@@ -55,7 +67,7 @@ def _summary(report: ValidationReport, english: bool) -> list[tuple[str, str]]:
                  ("Fee per payment (CNY)", _money(report.fee_per_payment)),
                  ("Expected fee (CNY)", _money(report.expected_fee)), ("Digest (SHA-256)", report.digest),
                  ("New employees", str(report.new_employees)),
-                 ("Result", "passed" if not report.errors else f"{len(report.errors)} errors found")]
+                 ("Result", "passed" if not report.errors_found else f"{report.errors_found:,} errors found")]
         return rows
     rows = [("报告", f"{kind_zh}校验报告"), ("文件", report.file_name), ("协议号", report.agreement_no)]
     if report.batch_no is not None:
@@ -66,7 +78,7 @@ def _summary(report: ValidationReport, english: bool) -> list[tuple[str, str]]:
              ("手续费标准（元/笔）", _money(report.fee_per_payment)),
              ("预计手续费（元）", _money(report.expected_fee)), ("文件摘要（SHA-256）", report.digest),
              ("新增员工（人）", str(report.new_employees)),
-             ("校验结果", "通过" if not report.errors else f"发现 {len(report.errors)} 个错误")]
+             ("校验结果", "通过" if not report.errors_found else f"发现 {report.errors_found:,} 个错误")]
     return rows
 
 
@@ -78,7 +90,19 @@ def report_text(report: ValidationReport, language: str = "zh-hans") -> str:
         lines.append("")
         lines.append("Errors:" if english else "错误明细：")
         lines.extend(f"  [{e.code}] {e.message(language)}" for e in report.errors)
+    lines.extend(_more_lines(report, english))
     return "\n".join(lines) + "\n"
+
+
+def _more_lines(report: ValidationReport, english: bool) -> list[str]:
+    """Under a capped list: "… and 499,000 more of the same kinds", then the count per code."""
+    if report.errors_more <= 0:
+        return []
+    more = report.errors_more
+    lines = [f"  … and {more:,} more of the same kinds" if english else f"  …… 另有 {more:,} 条同类错误"]
+    lines.extend(f"    {code}: {count:,}" for code, count in sorted(report.error_codes.items(),
+                                                                  key=lambda item: (-item[1], item[0])))
+    return lines
 
 
 def report_csv(report: ValidationReport) -> bytes:
@@ -94,4 +118,9 @@ def report_csv(report: ValidationReport) -> bytes:
         writer.writerow(["" if e.row is None else str(e.row),
                          neutralize_cell(f"{field_label(e.field)} {field_label(e.field, 'en')}".strip()),
                          neutralize_cell(e.code), neutralize_cell(e.zh), neutralize_cell(e.en)])
+    if report.errors_more > 0:
+        writer.writerow(["", "", "", *(line.strip() for line in (_more_lines(report, False)[0],
+                                                                  _more_lines(report, True)[0]))])
+        for code, count in sorted(report.error_codes.items(), key=lambda item: (-item[1], item[0])):
+            writer.writerow(["", "", neutralize_cell(code), str(count), str(count)])
     return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")

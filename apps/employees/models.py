@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.agreements.models import Agreement, Company
 from apps.cards.models import ServiceCard
+from apps.intake.models import IntakeWork
 
 ID_TYPE_CHOICES = [
     ("0", _("居民身份证")),
@@ -47,8 +48,9 @@ class Employee(models.Model):
         return f"{self.name} {self.account[-4:]}"
 
 
-class EmployeeFile(models.Model):
-    """An uploaded employee info file: validating → invalid | awaiting_confirmation → stored | cancelled."""
+class EmployeeFile(IntakeWork):
+    """An uploaded employee info file: validating → invalid | awaiting_confirmation → stored | cancelled,
+    and error (系统处理失败) from validating or storing after the attempts cap."""
 
     class Status(models.TextChoices):
         VALIDATING = "validating", _("校验中")
@@ -57,6 +59,7 @@ class EmployeeFile(models.Model):
         STORING = "storing", _("入库中")
         STORED = "stored", _("成功")
         CANCELLED = "cancelled", _("已取消")
+        ERROR = "error", _("系统处理失败")
 
     class Operation(models.TextChoices):
         ADD = "add", _("新增")
@@ -82,7 +85,6 @@ class EmployeeFile(models.Model):
     errors = models.JSONField(_("错误明细"), default=list, blank=True)
     refusal_code = models.CharField(max_length=64, blank=True)
     status_changed_at = models.DateTimeField(auto_now=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = _("员工信息文件")
@@ -93,7 +95,7 @@ class EmployeeFile(models.Model):
             # A signed file is taken once; a refused or cancelled one may be brought again.
             models.UniqueConstraint(
                 fields=["file_id"],
-                condition=~models.Q(status__in=["invalid", "cancelled"]),
+                condition=~models.Q(status__in=["invalid", "cancelled", "error"]),
                 name="employee_file_id_once",
             ),
         ]

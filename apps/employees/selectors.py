@@ -51,7 +51,3 @@ def employee_files_for_company(*, company: Company, upload_date: date | None = N
 def employee_file_get(*, company: Company, pk: int) -> EmployeeFile:
     """One file of this company; another company's file does not exist as far as the caller knows."""
     return EmployeeFile.objects.select_related("agreement").get(company=company, pk=pk)
-
-
-def employees_for_company(*, company: Company) -> QuerySet[Employee]:
-    return Employee.objects.filter(company=company, removed_at__isnull=True).order_by("name", "account")

@@ -6,7 +6,7 @@ from django.db.models import TextChoices
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from apps.payroll.errors import BatchStateError
+from apps.intake.errors import StateError
 from apps.payroll.models import BatchStatus as S
 
 # DOMAIN.md "Payroll batch states", the "kiosk actions" column, as written.
@@ -22,6 +22,7 @@ KIOSK_ACTIONS: dict[str, tuple[str, ...]] = {
     S.PAID: ("report",),
     S.FAILED: ("report",),
     S.RETURNED: ("return_download", "return_view"),
+    S.ERROR: ("report",),
 }
 # The worker is still busy: the page shows progress and refreshes itself.
 BUSY_STATUSES = frozenset({S.VALIDATING, S.STORING})
@@ -29,6 +30,11 @@ BUSY_STATUSES = frozenset({S.VALIDATING, S.STORING})
 
 def batch_kiosk_actions(status: str) -> tuple[str, ...]:
     return KIOSK_ACTIONS.get(status, ())
+
+
+def system_error_message() -> str:
+    """系统处理失败, on the kiosk: what happened and what to do."""
+    return _("系统处理此文件时多次失败，未入库任何数据。请联系银行柜台；无需重新制作文件。")
 
 
 def _action_label(action: str) -> str:
@@ -45,11 +51,11 @@ def _action_label(action: str) -> str:
 def refusal_message(error: Exception, *, statuses: type[TextChoices] = S) -> str:
     """The sentence shown for a refused action: what happened and what to do next.
 
-    Domain errors (ExchangeError, ServiceError and its kin: UploadRefused, PayDateOutOfWindow)
-    carry their own zh/en sentences; a state conflict is phrased here because the batch moved
-    under the agent's feet (another kiosk, the worker, bank staff) and a refresh shows how.
+    Service errors (UploadRefused, PayDateOutOfWindow, KioskClosed …) carry their own zh/en
+    sentences; a state conflict is phrased here because the file moved under the agent's feet
+    (another kiosk, the worker, bank staff) and a refresh shows how.
     """
-    if isinstance(error, BatchStateError):
+    if isinstance(error, StateError):
         # ``statuses``: the state table the error came from (payroll batches or employee files).
         label = statuses(error.actual).label if error.actual in statuses.values else (error.actual or "")
         return _("此文件当前状态为“%(status)s”，不能%(action)s。请点击“刷新”查看最新状态。") % {

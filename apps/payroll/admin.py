@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin_pages import ReadOnlyAdmin, ReasonForm, staff_form_response
 from apps.core.errors import ServiceError
-from apps.payroll.errors import BatchStateError
+from apps.intake.errors import StateError
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
 from apps.payroll.services.review import (
     HOLD_PERMISSION,
@@ -88,9 +88,7 @@ class PayrollBatchAdmin(ReadOnlyAdmin):
         for batch in queryset.select_related("company").defer(*HEAVY_FIELDS).order_by("pk"):
             try:
                 call(batch)
-            except ServiceError as exc:
-                self.message_user(request, f"{batch.batch_no or batch.pk}: {exc.message(language)}", messages.ERROR)
-            except BatchStateError as exc:
+            except StateError as exc:  # before ServiceError, of which it is one: named with its label
                 self.message_user(
                     request,
                     gettext("批次 %(batch)s 当前状态为“%(status)s”，不能办理此操作。")
@@ -98,6 +96,8 @@ class PayrollBatchAdmin(ReadOnlyAdmin):
                        else "-"},
                     messages.ERROR,
                 )
+            except ServiceError as exc:
+                self.message_user(request, f"{batch.batch_no or batch.pk}: {exc.message(language)}", messages.ERROR)
             else:
                 succeeded += 1
         if succeeded:

@@ -6,3 +6,9 @@ class PayrollConfig(AppConfig):
     name = "apps.payroll"
     label = "payroll"
     verbose_name = _("代发工资")
+
+    def ready(self) -> None:
+        from apps.intake.kinds import file_kind_register
+        from apps.payroll.kind import PAYROLL_FILE_KIND
+
+        file_kind_register(PAYROLL_FILE_KIND)

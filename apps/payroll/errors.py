@@ -1,22 +1,13 @@
 from __future__ import annotations
 
 from apps.core.errors import ServiceError
+from apps.intake.errors import NotYourAgreement, StateError
 
+# The pipeline's one state error; the old name stays importable for the back office's callers.
+BatchStateError = StateError
 
-class BatchStateError(Exception):
-    """A transition asked of a batch that is not in a state it may start from."""
-
-    def __init__(self, *, batch_id: int, action: str, allowed_from: tuple[str, ...], actual: str | None) -> None:
-        self.batch_id = batch_id
-        self.action = action
-        self.allowed_from = allowed_from
-        self.actual = actual
-        super().__init__(f"batch {batch_id}: cannot {action} from {actual!r} (only from {', '.join(allowed_from)})")
+__all__ = ["BatchStateError", "NotYourAgreement", "PayDateOutOfWindow", "StateError"]
 
 
 class PayDateOutOfWindow(ServiceError):
-    pass
-
-
-class NotYourAgreement(ServiceError):
     pass

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.agreements.models import Agreement, Company
 from apps.cards.models import ServiceCard
+from apps.intake.models import IntakeWork
 
 
 class BatchStatus(models.TextChoices):
@@ -21,14 +22,16 @@ class BatchStatus(models.TextChoices):
     PAID = "paid", _("已发放")
     FAILED = "failed", _("发放失败")
     RETURNED = "returned", _("已回盘")
+    ERROR = "error", _("系统处理失败")
 
 
 # A batch number, a file digest and a file id are taken once per agreement by every batch except
-# those that freed them (DOMAIN.md "Rules": an invalid or revoked batch frees them).
-FREEING_STATUSES = [BatchStatus.INVALID, BatchStatus.REVOKED]
+# those that freed them (DOMAIN.md "Rules": an invalid or revoked batch frees them; so does error,
+# 系统处理失败, until staff retry it).
+FREEING_STATUSES = [BatchStatus.INVALID, BatchStatus.REVOKED, BatchStatus.ERROR]
 
 
-class PayrollBatch(models.Model):
+class PayrollBatch(IntakeWork):
     company = models.ForeignKey(Company, verbose_name=_("企业"), on_delete=models.PROTECT, related_name="batches")
     agreement = models.ForeignKey(Agreement, verbose_name=_("协议"), on_delete=models.PROTECT, related_name="batches")
     card = models.ForeignKey(ServiceCard, verbose_name=_("服务卡"), on_delete=models.PROTECT, related_name="batches")
@@ -74,7 +77,6 @@ class PayrollBatch(models.Model):
 
     # Technical: the database clock, so a pinned business clock never freezes the sweeper.
     status_changed_at = models.DateTimeField(auto_now=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = _("代发工资批次")

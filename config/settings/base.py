@@ -14,8 +14,8 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from apps.ledger.schedule import bank_beat_schedule
 from config.env import env, env_db, env_typed, env_url
+from config.schedule import beat_schedule
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(env.str("PAYROLL_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.workdays",
     "apps.agreements",
     "apps.cards",
+    "apps.intake",
     "apps.employees",
     "apps.payroll",
     "apps.ledger",
@@ -207,7 +208,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # A task is redelivered if not acknowledged within the visibility timeout; it must exceed
     # the longest task's hard time limit or a slow task would run twice at once.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="payroll")
 CELERY_TASK_IGNORE_RESULT = True  # the database is the record of truth, not a result backend
 CELERY_TASK_ACKS_LATE = True
@@ -216,25 +217,24 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 600
 CELERY_TASK_TIME_LIMIT = 660
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A publish while the broker is down fails within this (the kiosk answers 已收到，系统稍后处理 and
+# the sweeper publishes later) instead of hanging the request.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The schedule lives in code; django-celery-beat copies it into its tables, where staff may edit it.
-# A batch in 入库中 with no progress for this long is requeued by the sweeper.
-PAYROLL_STUCK_SECONDS = env_typed("PAYROLL_STUCK_SECONDS", int, default=300)
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "payroll-sweep": {
-        "task": "apps.payroll.tasks.payroll_sweep",
-        "schedule": env_typed("PAYROLL_SWEEP_SECONDS", int, default=60),
-    },
-    "employee-files-sweep": {
-        "task": "apps.employees.tasks.employee_files_sweep",
-        "schedule": env_typed("PAYROLL_SWEEP_SECONDS", int, default=60),
-    },
-}
+# The intake pipeline (docs/platform-contract.md, "Intake pipeline"). Production values; the tests
+# run with the same ones.
+INTAKE_SWEEP_SECONDS = env_typed("INTAKE_SWEEP_SECONDS", int, default=15)
+INTAKE_STALE_SECONDS = env_typed("INTAKE_STALE_SECONDS", int, default=30)
+INTAKE_MAX_ATTEMPTS = env_typed("INTAKE_MAX_ATTEMPTS", int, default=3)
+INTAKE_ERRORS_KEPT = 1000  # per file, in file order; the total and the count per code are exact
+REFUSED_FILE_DAYS = env_typed("REFUSED_FILE_DAYS", int, default=30)
 # Pay day every PAYDAY_INTERVAL_MINUTES (a divisor of 60) and the return files early each morning.
 PAYDAY_INTERVAL_MINUTES = env_typed("PAYDAY_INTERVAL_MINUTES", int, default=30)
 try:
-    CELERY_BEAT_SCHEDULE.update(bank_beat_schedule(payday_interval_minutes=PAYDAY_INTERVAL_MINUTES))
+    CELERY_BEAT_SCHEDULE = beat_schedule(payday_interval_minutes=PAYDAY_INTERVAL_MINUTES,
+                                         sweep_seconds=INTAKE_SWEEP_SECONDS)
 except ValueError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
 

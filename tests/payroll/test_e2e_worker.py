@@ -1,19 +1,18 @@
 """提交代发工资 end to end through a real Celery worker on Redis and PostgreSQL, including a worker
-killed with SIGKILL during pre-validation and recovered by the sweeper."""
+killed with SIGKILL during pre-validation and recovered by the sweeper with the production intervals."""
 
 from __future__ import annotations
 
 import signal
-from datetime import timedelta
 
 import psycopg
 import pytest
 from django.db import connection
 
 from apps.employees.models import Employee
+from apps.intake.sweeper import intake_sweep
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
 from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_submit
-from apps.payroll.services.sweeper import payroll_batches_requeue_stuck
 from tests.conftest import worker_env
 from tests.factories import payroll_file_bytes, payroll_rows, upload
 from tests.support.processes import celery_worker_start, wait_until
@@ -87,7 +86,10 @@ def test_worker_killed_during_prevalidation_is_recovered_by_the_sweeper(
 
     replacement = celery_worker_start(env=worker_env(), queue=live_worker.extra["queue"], log_dir=session_dir)
     try:
-        assert payroll_batches_requeue_stuck(older_than=timedelta(seconds=0)) == [batch.pk]
+        # Production intervals: the dead worker's claim goes stale INTAKE_STALE_SECONDS after its
+        # last heartbeat; the sweeper (beat runs it every 15 s) then requeues it.
+        wait_until(lambda: ("payroll", batch.pk) in intake_sweep(), timeout=60,
+                   what="the sweeper to find the claim stale")
         wait_until(lambda: status_of(batch.pk) != BatchStatus.VALIDATING, timeout=60, what="the requeued task")
         assert status_of(batch.pk) == BatchStatus.AWAITING_CONFIRMATION
         batch.refresh_from_db()

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.db.models import TextChoices
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
+from apps.core.errors import ServiceError
+from apps.kiosk.presenters import refusal_message
 from apps.kiosk.session import AUTO_PARAM, kiosk_idle_seconds
 
 # The last stretch of an idle session in which the page shows its countdown (issue 5).
@@ -24,3 +30,32 @@ def kiosk_render(
     }
     base.update(context or {})
     return render(request, template, base, status=status)
+
+
+def kiosk_act(request: HttpRequest, *, service: Callable[[], object], done: str, target: str, pk: int,
+              statuses: type[TextChoices]) -> HttpResponse:
+    """One agent action on a file (确认入库, 撤消, 取消): call the service, say what happened, and
+    go back to the file's page. A refusal (any ServiceError: state conflict, pay date, hours)
+    is shown as the service phrased it. A confirmation the broker could not take yet is kept:
+    the agent reads 已收到，系统稍后处理."""
+    try:
+        queued = service()
+    except ServiceError as exc:
+        messages.error(request, refusal_message(exc, statuses=statuses))
+    else:
+        messages.success(request, done)
+        if queued is False:
+            messages.info(request, received_later_message())
+    return redirect(target, pk=pk)
+
+
+def received_later_message() -> str:
+    return _("已收到，系统稍后处理。无需重新提交，请稍后点击“刷新”查看状态。")
+
+
+def kiosk_download(chunks: Iterable[bytes], *, name: str, content_type: str) -> StreamingHttpResponse:
+    """A private file handed to the agent: streamed, never cached, always an attachment."""
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response

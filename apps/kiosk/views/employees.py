@@ -15,14 +15,12 @@ from apps.core.errors import ServiceError
 from apps.employees import services
 from apps.employees.models import EmployeeFile
 from apps.employees.selectors import employee_file_get, employee_files_for_company
+from apps.intake.reports import more_errors_text
 from apps.kiosk.forms import UploadDateForm, UploadForm
-from apps.kiosk.presenters import refusal_message
+from apps.kiosk.presenters import refusal_message, system_error_message
 from apps.kiosk.session import kiosk_card_required
-from apps.kiosk.views.common import kiosk_render
-from apps.payroll.errors import BatchStateError
-from payroll_exchange.errors import ExchangeError
+from apps.kiosk.views.common import kiosk_act, kiosk_render, received_later_message
 
-REFUSALS = (ServiceError, ExchangeError, BatchStateError)
 ROWS_PER_PAGE = 50  # one screen of rows at kiosk font size; 下一页 for the rest
 BUSY = {EmployeeFile.Status.VALIDATING, EmployeeFile.Status.STORING}
 
@@ -45,9 +43,11 @@ def employee_upload_view(request: HttpRequest) -> HttpResponse:
             employee_file = services.employee_file_submit(
                 card=card, agreement=form.cleaned_data["agreement"], upload=form.cleaned_data["upload"]
             )
-        except REFUSALS as exc:
+        except ServiceError as exc:
             error = refusal_message(exc, statuses=EmployeeFile.Status)
         else:
+            if employee_file.queued is False:
+                messages.info(request, received_later_message())
             return redirect("kiosk:employee_file", pk=employee_file.pk)
     return kiosk_render(request, "kiosk/employee_upload.html", {"form": form, "error": error},
                         status=400 if request.method == "POST" else 200)
@@ -56,11 +56,15 @@ def employee_upload_view(request: HttpRequest) -> HttpResponse:
 @kiosk_card_required
 def employee_file_view(request: HttpRequest, pk: int) -> HttpResponse:
     employee_file = _file(request, pk)
+    errors = employee_file.errors or []
+    more = max(employee_file.error_count - len(errors), 0)
     return kiosk_render(request, "kiosk/employee_file.html", {
         "file": employee_file,
+        "more_errors_text": more_errors_text(more=more, language=get_language() or "zh-hans") if more else "",
+        "system_error": system_error_message() if employee_file.status == EmployeeFile.Status.ERROR else "",
         "busy": employee_file.status in BUSY,
         "awaiting": employee_file.status == EmployeeFile.Status.AWAITING_CONFIRMATION,
-        "row_errors": employee_file.errors or [],
+        "row_errors": errors,
         "language": get_language(),
     })
 
@@ -73,29 +77,24 @@ def employee_file_rows_view(request: HttpRequest, pk: int) -> HttpResponse:
     return kiosk_render(request, "kiosk/employee_rows.html", {"file": employee_file, "page": page})
 
 
-def _act(request: HttpRequest, pk: int, *, service, done: str) -> HttpResponse:
-    employee_file = _file(request, pk)
-    try:
-        service(employee_file=employee_file, card=request.kiosk_card)
-    except REFUSALS as exc:
-        messages.error(request, refusal_message(exc, statuses=EmployeeFile.Status))
-    else:
-        messages.success(request, done)
-    return redirect("kiosk:employee_file", pk=employee_file.pk)
-
-
 @kiosk_card_required
 @require_POST
 def employee_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, service=services.employee_file_confirm,
-                done=_("已确认入库。状态变为“成功”后，员工信息即保存在银行系统中。"))
+    employee_file = _file(request, pk)
+    return kiosk_act(request, service=lambda: services.employee_file_confirm(employee_file=employee_file,
+                                                                             card=request.kiosk_card),
+                     done=_("已确认入库。状态变为“成功”后，员工信息即保存在银行系统中。"),
+                     target="kiosk:employee_file", pk=employee_file.pk, statuses=EmployeeFile.Status)
 
 
 @kiosk_card_required
 @require_POST
 def employee_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, service=services.employee_file_cancel,
-                done=_("已取消，此文件不会入库。如需重新提交，请点击“返回”重新选择文件。"))
+    employee_file = _file(request, pk)
+    return kiosk_act(request, service=lambda: services.employee_file_cancel(employee_file=employee_file,
+                                                                            card=request.kiosk_card),
+                     done=_("已取消，此文件不会入库。如需重新提交，请点击“返回”重新选择文件。"),
+                     target="kiosk:employee_file", pk=employee_file.pk, statuses=EmployeeFile.Status)
 
 
 @kiosk_card_required

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -12,20 +12,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.core import clock
 from apps.core.errors import ServiceError
+from apps.intake.reports import more_errors_text
 from apps.kiosk.forms import UploadDateForm, UploadForm
-from apps.kiosk.presenters import BUSY_STATUSES, batch_kiosk_actions, refusal_message
+from apps.kiosk.presenters import BUSY_STATUSES, batch_kiosk_actions, refusal_message, system_error_message
 from apps.kiosk.session import kiosk_card_required
-from apps.kiosk.views.common import kiosk_render
-from apps.payroll.errors import BatchStateError
-from apps.payroll.models import PayrollBatch
+from apps.kiosk.views.common import kiosk_act, kiosk_download, kiosk_render, received_later_message
+from apps.payroll.models import BatchStatus, PayrollBatch
 from apps.payroll.selectors import payroll_batch_get, payroll_batches_for_company
 from apps.payroll.services import intake
-from apps.payroll.services.intake import payroll_batch_errors, payroll_batch_submit
+from apps.payroll.services.intake import payroll_batch_submit
 from apps.payroll.services.reports import payroll_report_download
-from payroll_exchange.errors import ExchangeError
-
-# Refusals the agent can act on; anything else is a bug and must surface as one.
-REFUSALS = (ServiceError, ExchangeError, BatchStateError)
 
 
 def _batch(request: HttpRequest, pk: int) -> PayrollBatch:
@@ -47,9 +43,11 @@ def payroll_upload_view(request: HttpRequest) -> HttpResponse:
             batch = payroll_batch_submit(
                 card=card, agreement=form.cleaned_data["agreement"], upload=form.cleaned_data["upload"]
             )
-        except REFUSALS as exc:
+        except ServiceError as exc:  # refusals the agent can act on; anything else is a bug
             error = refusal_message(exc)
         else:
+            if batch.queued is False:
+                messages.info(request, received_later_message())
             return redirect("kiosk:payroll_batch", pk=batch.pk)
     return kiosk_render(request, "kiosk/payroll_upload.html", {"form": form, "error": error},
                         status=400 if request.method == "POST" else 200)
@@ -59,7 +57,8 @@ def payroll_upload_view(request: HttpRequest) -> HttpResponse:
 def payroll_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     busy = batch.status in BUSY_STATUSES
-    errors = [] if busy else (batch.errors or payroll_batch_errors(batch=batch))
+    errors = [] if busy else (batch.errors or [])
+    more = max(batch.error_count - len(errors), 0)
     return kiosk_render(
         request,
         "kiosk/payroll_batch.html",
@@ -68,7 +67,9 @@ def payroll_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
             "busy": busy,
             "actions": batch_kiosk_actions(batch.status),
             "row_errors": errors,
-            "more_errors": max(batch.error_count - len(errors), 0),
+            "more_errors": more,
+            "more_errors_text": more_errors_text(more=more, language=get_language() or "zh-hans") if more else "",
+            "system_error": system_error_message() if batch.status == BatchStatus.ERROR else "",
             "more_new_employees": max(batch.new_employee_count - len(batch.new_employees or []), 0),
             "status_url": reverse("kiosk:batch_status", kwargs={"pk": batch.pk}),
             "language": get_language(),
@@ -76,43 +77,33 @@ def payroll_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _act(request: HttpRequest, pk: int, *, service, done_zh: str) -> HttpResponse:
-    batch = _batch(request, pk)
-    try:
-        service(batch=batch, card=request.kiosk_card)
-    except REFUSALS as exc:
-        messages.error(request, refusal_message(exc))
-    else:
-        messages.success(request, done_zh)
-    return redirect("kiosk:payroll_batch", pk=batch.pk)
-
-
 @kiosk_card_required
 @require_POST
 def payroll_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
     # 确认入库 on the result screen and 补充入库 on the query screen are the same service.
-    return _act(request, pk, service=intake.payroll_batch_confirm,
-                done_zh=_("已确认入库，正在入库，请稍候。状态变为“成功”即提交完成。"))
+    batch = _batch(request, pk)
+    return kiosk_act(request, service=lambda: intake.payroll_batch_confirm(batch=batch, card=request.kiosk_card),
+                     done=_("已确认入库，正在入库，请稍候。状态变为“成功”即提交完成。"),
+                     target="kiosk:payroll_batch", pk=batch.pk, statuses=BatchStatus)
 
 
 @kiosk_card_required
 @require_POST
 def payroll_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, service=intake.payroll_batch_revoke,
-                done_zh=_("文件已撤消，不会入库。如需重新提交，请在客户端重新制作文件。"))
+    batch = _batch(request, pk)
+    return kiosk_act(request, service=lambda: intake.payroll_batch_revoke(batch=batch, card=request.kiosk_card),
+                     done=_("文件已撤消，不会入库。如需重新提交，请在客户端重新制作文件。"),
+                     target="kiosk:payroll_batch", pk=batch.pk, statuses=BatchStatus)
 
 
 @kiosk_card_required
-def payroll_report_view(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def payroll_report_view(request: HttpRequest, pk: int, fmt: str) -> StreamingHttpResponse:
     """报告文件下载: the validation report as text or CSV, only ever to the batch's own company."""
     batch = _batch(request, pk)
-    data, name = payroll_report_download(batch=batch, card=request.kiosk_card, fmt=fmt,
-                                         language=get_language() or "zh-hans")
-    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "text/plain; charset=utf-8"
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    chunks, name = payroll_report_download(batch=batch, card=request.kiosk_card, fmt=fmt,
+                                           language=get_language() or "zh-hans")
+    return kiosk_download(chunks, name=name,
+                          content_type="text/csv; charset=utf-8" if fmt == "csv" else "text/plain; charset=utf-8")
 
 
 @kiosk_card_required

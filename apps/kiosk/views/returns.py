@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 
 from apps.kiosk.session import kiosk_card_required
-from apps.kiosk.views.common import kiosk_render
+from apps.kiosk.views.common import kiosk_download, kiosk_render
 from apps.returns.models import ReturnFile
 from apps.returns.selectors import return_file_get, return_files_for_company
 from apps.returns.services import return_file_download
@@ -39,7 +39,4 @@ def return_download_view(request: HttpRequest, batch_pk: int) -> HttpResponse:
         data = return_file_download(return_file=return_file, card=request.kiosk_card)
     except FileNotFoundError as exc:
         raise Http404 from exc
-    response = HttpResponse(data, content_type="application/octet-stream")
-    response["Content-Disposition"] = f'attachment; filename="{return_file.file_id}.p7m"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return kiosk_download([data], name=f"{return_file.file_id}.p7m", content_type="application/octet-stream")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from apps.cards.models import ServiceCard
 from apps.cards.services import card_actor
 from apps.core.services import audit_record
+from apps.intake.reports import error_report_load
 from apps.payroll.models import PayrollBatch
-from apps.payroll.services.intake import payroll_batch_errors
 from payroll_exchange.report import ValidationReport, report_csv, report_text
 
 
 def payroll_report(*, batch: PayrollBatch) -> ValidationReport:
+    found = error_report_load(stored_name=batch.stored_name)
     return ValidationReport(
         file_name=batch.original_name,
         kind="payroll",
@@ -22,8 +25,10 @@ def payroll_report(*, batch: PayrollBatch) -> ValidationReport:
         fee_per_payment=batch.agreement.fee_per_payment,
         expected_fee=batch.expected_fee,
         digest=batch.digest or "",
-        errors=payroll_batch_errors(batch=batch),
+        errors=found.kept,
         new_employees=batch.new_employee_count,
+        error_total=found.total,
+        error_codes=found.by_code,
     )
 
 
@@ -35,8 +40,10 @@ def payroll_report_csv(*, batch: PayrollBatch) -> bytes:
     return report_csv(payroll_report(batch=batch))
 
 
-def payroll_report_download(*, batch: PayrollBatch, card: ServiceCard, fmt: str, language: str) -> tuple[bytes, str]:
-    """报告文件下载 at the kiosk: the report bytes and a file name; the download is audited."""
+def payroll_report_download(*, batch: PayrollBatch, card: ServiceCard, fmt: str,
+                            language: str) -> tuple[Iterator[bytes], str]:
+    """报告文件下载 at the kiosk: the report in chunks (the view streams them) and a file name; the
+    download is audited. Bounded: the report holds at most INTAKE_ERRORS_KEPT errors."""
     if batch.company_id != card.company_id:
         raise PayrollBatch.DoesNotExist
     name = f"report-{batch.batch_no or batch.pk}.{'csv' if fmt == 'csv' else 'txt'}"
@@ -44,4 +51,9 @@ def payroll_report_download(*, batch: PayrollBatch, card: ServiceCard, fmt: str,
         batch=batch, language=language).encode("utf-8")
     audit_record(actor_kind="card", actor=card_actor(card), action="payroll_report_download", obj=batch,
                  company_id=card.company_id, detail={"format": fmt})
-    return data, name
+    return _chunks(data), name
+
+
+def _chunks(data: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]

@@ -10,6 +10,7 @@ from apps.core.files import private_path
 from apps.core.services import audit_record
 from apps.employees.models import Employee
 from apps.employees.selectors import registry_names
+from apps.intake.work import DONE, Work, intake_work_run
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
 from apps.payroll.services.transitions import batch_transition
 from payroll_exchange.formats import file_digest, payroll_load
@@ -104,14 +105,21 @@ def _newcomers_register(*, batch: PayrollBatch) -> int:
 
 
 def payroll_batch_store(*, batch_id: int) -> bool:
-    """Store a batch the agent confirmed. Returns False when there was nothing to do (already
-    stored by an earlier run, or not confirmed)."""
+    """入库 through the pipeline (claim, attempts): what the worker runs. Returns False when there
+    was nothing to do (already stored by an earlier run, or not confirmed)."""
+    return intake_work_run(kind="payroll", pk=batch_id, status=BatchStatus.STORING) == DONE
+
+
+def payroll_store_step(work: Work) -> bool:
+    """The storing step of a batch the agent confirmed."""
+    batch_id = work.pk
     batch = PayrollBatch.objects.get(pk=batch_id)
     if batch.status != BatchStatus.STORING:
         return False
     prepared = private_path("validated", batch.stored_name).read_bytes()
     if file_digest(prepared) != batch.rows_digest:
         raise RuntimeError(f"batch {batch_id}: the prepared rows no longer match their digest")
+    work.progress()
     with transaction.atomic():
         # The row lock makes a concurrent second run wait here, then find the batch stored.
         locked = PayrollBatch.objects.select_for_update().get(pk=batch_id)
@@ -121,7 +129,7 @@ def payroll_batch_store(*, batch_id: int) -> bool:
         if stored != locked.record_count:
             raise RuntimeError(f"batch {batch_id}: {stored} rows prepared for {locked.record_count} validated")
         new_employees = _newcomers_register(batch=locked)
-        batch_transition(batch_id=batch_id, action="store")
+        batch_transition(batch_id=batch_id, action="store", rows_done=stored)
         audit_record(actor_kind="system", actor="payroll_store", action="payroll_stored", obj=locked,
                      company_id=locked.company_id, detail={"rows": stored, "new_employees": new_employees})
     return True
