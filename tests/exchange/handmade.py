@@ -4,6 +4,7 @@ Strict Open XML, broken or hostile zips). Laid out as Excel lays them out."""
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -76,3 +77,54 @@ def zip_of(parts: dict[str, bytes | str], *, duplicate: tuple[str, str] | None =
         if duplicate is not None:
             archive.writestr(*duplicate)  # zipfile warns, and writes it: as a hostile file would
     return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- Compound File (OLE2) by hand
+
+ENDOFCHAIN, FREESECT, FATSECT = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD
+SECTOR = 512
+
+
+def _directory_entry(name: str, kind: int, start: int, size: int, child: int = FREESECT,
+                     right: int = FREESECT) -> bytes:
+    encoded = (name + "\0").encode("utf-16-le") if name else b""
+    return (encoded.ljust(64, b"\0") + struct.pack("<HBB", len(encoded), kind, 1)
+            + struct.pack("<III", FREESECT, right, child) + b"\0" * 16 + b"\0" * 4 + b"\0" * 16
+            + struct.pack("<IIHH", start, size, 0, 0)[:8] + b"\0" * 4)
+
+
+def compound_file(streams: list[tuple[str, bytes]]) -> bytes:
+    """A version 3 Compound File holding the streams, each padded to at least 4,096 bytes so that
+    it lives in regular sectors (no mini stream). Names must be listed in directory order (shorter
+    first), as they are chained as right siblings of the first."""
+    padded = [(name, data.ljust(4096, b"\0")) for name, data in streams]
+    sectors = [-(-len(data) // SECTOR) for _, data in padded]
+    total = 2 + sum(sectors)  # sector 0: the FAT, sector 1: the directory
+    assert total <= SECTOR // 4, "one FAT sector is enough for these tests"
+    fat = [FATSECT, ENDOFCHAIN]
+    starts = []
+    for count in sectors:
+        starts.append(len(fat))
+        fat += [len(fat) + i + 1 for i in range(count - 1)] + [ENDOFCHAIN]
+    fat += [FREESECT] * (SECTOR // 4 - len(fat))
+    entries = [_directory_entry("Root Entry", 5, ENDOFCHAIN, 0, child=1 if padded else FREESECT)]
+    for i, ((name, data), start) in enumerate(zip(padded, starts, strict=True)):
+        right = i + 2 if i + 1 < len(padded) else FREESECT
+        entries.append(_directory_entry(name, 2, start, len(streams[i][1]) if len(streams[i][1]) >= 4096
+                                        else len(data), right=right))
+    directory = b"".join(entries).ljust(SECTOR, b"\0")
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+              + b"\0" * 6 + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, ENDOFCHAIN, 0, ENDOFCHAIN, 0)
+              + struct.pack("<I", 0) + struct.pack("<I", FREESECT) * 108)
+    body = struct.pack(f"<{SECTOR // 4}I", *fat) + directory + b"".join(data.ljust(n * SECTOR, b"\0")
+                                                                       for (_, data), n in zip(padded, sectors,
+                                                                                               strict=True))
+    return header + body
+
+
+def ole_stream(data: bytes, name: str) -> bytes:
+    """One stream of a Compound File (the xlwt output's Workbook stream, to rebuild it)."""
+    from xlrd import compdoc
+
+    document = compdoc.CompDoc(data, logfile=io.StringIO())
+    return bytes(document.get_named_stream(name))
