@@ -112,3 +112,112 @@ def test_every_action_is_logged_with_user_and_time_and_no_password(client: Clien
     with sqlite3.connect(client.home / "client.sqlite3") as conn:
         details = " ".join(r[0] for r in conn.execute("SELECT detail FROM action_log"))
     assert "pw" not in details
+
+
+def at(minutes: int) -> dict[str, str]:
+    """The business clock, ``minutes`` after the suite's pinned 10:00 (Shanghai)."""
+    hour, minute = divmod(minutes, 60)
+    return {"BUSINESS_CLOCK": f"2026-12-01T{10 + hour:02d}:{minute:02d}:00+08:00"}
+
+
+def test_a_user_the_administrator_creates_must_change_the_password_at_first_login(client: Client) -> None:
+    client.ok("users", "add", "0042", "--functions", "协议查询", user="admin",
+              env={"PAYROLL_CLIENT_NEW_PASSWORD": "given-by-admin"})
+    as_new = {"PAYROLL_CLIENT_USER": "0042", "PAYROLL_CLIENT_PASSWORD": "given-by-admin"}
+    forced = client.run("agreement-query", user=None, env=as_new)
+    assert forced.returncode == 2
+    assert "须先修改密码" in forced.stderr
+    # the temporary password may not be kept as the new one
+    same = client.run("login", "0042", user=None, env={"PAYROLL_CLIENT_PASSWORD": "given-by-admin",
+                                                       "PAYROLL_CLIENT_NEW_PASSWORD": "given-by-admin"})
+    assert same.returncode == 2
+    assert "临时密码" in same.stderr
+    client.ok("login", "0042", user=None, env={"PAYROLL_CLIENT_PASSWORD": "given-by-admin",
+                                               "PAYROLL_CLIENT_NEW_PASSWORD": "mine-0042"})
+    client.ok("agreement-query", user=None)
+    assert client.run("agreement-query", user=None, env=as_new).returncode == 2  # the old one is gone
+
+
+def test_five_wrong_passwords_lock_the_user_for_fifteen_minutes(client: Client) -> None:
+    wrong = {"PAYROLL_CLIENT_PASSWORD": "not-my-password"}
+    for attempt in range(1, 5):
+        result = client.run("agreement-query", user="0003", env={**wrong, **at(attempt)})
+        assert result.returncode == 2
+        assert "用户名或密码错误" in result.stderr, attempt
+    fifth = client.run("agreement-query", user="0003", env={**wrong, **at(5)})
+    assert fifth.returncode == 2
+    assert "已锁定至 10:20" in fifth.stderr
+    # locked: even the right password is refused until 10:20, then it opens again
+    locked = client.run("agreement-query", user="0003", env=at(19))
+    assert locked.returncode == 2
+    assert "user_locked" in locked.stderr
+    client.ok("agreement-query", user="0003", env=at(21))
+    log = client.ok("log", user="admin").stdout
+    assert "user_locked" in log
+    assert "locked until 2026-12-01T10:20:00+08:00" in log
+    assert "wrong name or password (4)" in log
+
+
+def test_a_right_password_resets_the_count_and_other_users_are_not_locked(client: Client) -> None:
+    wrong = {"PAYROLL_CLIENT_PASSWORD": "not-my-password"}
+    for attempt in range(4):
+        assert client.run("agreement-query", user="0003", env={**wrong, **at(attempt)}).returncode == 2
+    client.ok("agreement-query", user="0003", env=at(4))
+    for _ in range(4):  # four more: still not locked, the count started again
+        assert "用户名或密码错误" in client.run("agreement-query", user="0003", env={**wrong, **at(5)}).stderr
+    client.ok("agreement-query", user="0001", env=at(5))
+
+
+def test_admin_reset_unlocks(client: Client) -> None:
+    wrong = {"PAYROLL_CLIENT_PASSWORD": "not-my-password"}
+    for _ in range(5):
+        client.run("agreement-query", user="0003", env=wrong)
+    assert "user_locked" in client.run("agreement-query", user="0003").stderr
+    client.ok("users", "reset", "0003", user="admin", env={"PAYROLL_CLIENT_NEW_PASSWORD": "temp-pass-3"})
+    client.ok("login", "0003", user=None, env={"PAYROLL_CLIENT_PASSWORD": "temp-pass-3",
+                                               "PAYROLL_CLIENT_NEW_PASSWORD": "new-pass-03"})
+
+
+def test_a_login_expires_after_fifteen_idle_minutes(client: Client) -> None:
+    client.ok("login", "0001", user=None, env={"PAYROLL_CLIENT_PASSWORD": PASSWORDS["0001"], **at(0)})
+    client.ok("history", user=None, env=at(14))
+    client.ok("history", user=None, env=at(28))  # each use keeps it alive
+    expired = client.run("history", user=None, env=at(44))
+    assert expired.returncode == 2
+    assert "登录已超时 (15 分钟未操作)" in expired.stderr
+    assert "请先登录" in client.run("history", user=None, env=at(45)).stderr
+    assert "session_expired" in client.ok("log", user="admin").stdout
+
+
+def test_idle_limit_is_configurable(client: Client) -> None:
+    five = {"PAYROLL_CLIENT_IDLE_MINUTES": "5"}
+    client.ok("login", "0001", user=None, env={"PAYROLL_CLIENT_PASSWORD": PASSWORDS["0001"], **at(0), **five})
+    client.ok("history", user=None, env={**at(5), **five})
+    assert "5 分钟未操作" in client.run("history", user=None, env={**at(11), **five}).stderr
+    client.ok("login", "0001", user=None, env={"PAYROLL_CLIENT_PASSWORD": PASSWORDS["0001"]})
+    bad = client.run("history", user=None, env={"PAYROLL_CLIENT_IDLE_MINUTES": "0"})
+    assert bad.returncode == 2
+    assert "PAYROLL_CLIENT_IDLE_MINUTES" in bad.stderr
+
+
+def test_a_store_written_by_the_previous_client_is_migrated_in_place(tmp_path) -> None:
+    from payroll_client import store
+
+    home = tmp_path / "old"
+    home.mkdir()
+    with sqlite3.connect(home / store.DB_NAME) as old:
+        old.executescript(store.SCHEMA)  # the first release's tables, user_version 0
+        old.execute("INSERT INTO files_made (kind, agreement_no, record_count, digest, operator, path, made_at) "
+                    "VALUES ('payroll', 'DF1', 3, 'ab', '0001', '/x', '2026-11-30T10:00:00+08:00')")
+        old.execute("INSERT INTO session (id, user_name, started_at) VALUES (1, '0001', 'x')")
+    old.close()
+
+    conn = store.store_open(data_dir=home)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
+    [row] = store.files_made_list(conn=conn)
+    assert (row["agreement_no"], row["record_count"], row["sheet_name"], row["hidden_rows"]) == ("DF1", 3, "", "")
+    assert conn.execute("SELECT user_name, last_seen FROM session").fetchone()[:] == ("0001", "")
+    user_columns = {r["name"] for r in conn.execute("PRAGMA table_info(users)")}
+    assert {"failed_logins", "locked_until"} <= user_columns
+    conn.close()
+    store.store_open(data_dir=home).close()  # opening again changes nothing
