@@ -4,6 +4,7 @@ names and are only ever handed out by a view that checked who is asking."""
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -60,11 +61,18 @@ def private_file_save(*, upload: UploadedFile, area: str) -> tuple[str, int]:
 
 
 def private_file_write(*, area: str, name: str, data: bytes) -> Path:
+    """Write a private file whole or not at all: into a temporary file of a unique name beside it
+    (two runs writing the same file never share one), then renamed over it."""
     path = private_path(area, name)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.chmod(0o600)
-    tmp.replace(path)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:  # mkstemp creates it 0600
+            out.write(data)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -84,7 +84,8 @@ def intake_give_up(*, kind: FileKind, pk: int, status: str, reason: str) -> bool
 def _connections_reset() -> None:
     # After a killed database connection the ORM raises until the broken connection is dropped.
     for conn in connections.all(initialized_only=True):
-        conn.close_if_unusable_or_obsolete()
+        if not conn.in_atomic_block:
+            conn.close_if_unusable_or_obsolete()
 
 
 def intake_work_run(*, kind: str, pk: int, status: str | None = None) -> str:
