@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from payroll_client import sheet_input
 from payroll_client.checklist import Checklist, checklist_pdf, checklist_text, shanghai_time
@@ -49,7 +48,7 @@ class Prepared:
     """A checked payroll file, with what the reader said about the sheet and the amount warnings."""
 
     payroll: PayrollFile
-    info: Any  # sheets.SheetInfo
+    info: sheets.SheetInfo
     warnings: list[AmountWarning]
 
 

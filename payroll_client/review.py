@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from payroll_client import sheet_input
 from payroll_client.checklist import money_text
@@ -61,7 +60,7 @@ def _row_line(row: PayrollRow) -> str:
     return f"    第 {row.seq} 行 row {row.seq}: {row.name}  {row.account}  {money_text(row.amount)}{remark}"
 
 
-def _columns_lines(*, columns: sheets.ColumnMap, info: Any) -> list[str]:
+def _columns_lines(*, columns: sheets.ColumnMap, info: sheets.SheetInfo | None) -> list[str]:
     lines = ["  列 columns (列号: 表头 column: header):"]
     for field, label in FIELDS:
         column = getattr(columns, field, None)
@@ -74,7 +73,7 @@ def _columns_lines(*, columns: sheets.ColumnMap, info: Any) -> list[str]:
 
 
 def review_lines(*, payroll: PayrollFile, agreement: AgreementPackage, columns: sheets.ColumnMap,
-                 info: Any, filename: str, warnings: list[AmountWarning]) -> list[str]:
+                 info: sheets.SheetInfo | None, filename: str, warnings: list[AmountWarning]) -> list[str]:
     h = payroll.header
     rows = payroll.rows
     fee = report.expected_fee(fee_per_payment=agreement.fee_per_payment, count=h.record_count)
@@ -86,6 +85,8 @@ def review_lines(*, payroll: PayrollFile, agreement: AgreementPackage, columns: 
         f"  批次号 batch: {h.batch_no}  发薪日期 pay date: {h.pay_date.isoformat()}  用途 purpose: {h.purpose}",
         f"  读取 read: {sheet_zh}" + (f" | {sheet_en}" if sheet_en != sheet_zh else ""),
     ]
+    if info is not None and info.note_zh:
+        lines.append(f"  注意 note: {info.note_zh} | {info.note_en}")
     if info is not None:
         lines.append(f"  隐藏行 hidden rows: {hidden_zh} | {hidden_en}")
     lines += _columns_lines(columns=columns, info=info)

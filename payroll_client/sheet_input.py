@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from payroll_client.store import SheetFacts
 from payroll_exchange import sheets
-from payroll_exchange.errors import ExchangeError
 
 # The reader's hidden-row decisions in the user's words.
 HIDDEN_DECISIONS: dict[str, tuple[str, str]] = {
@@ -32,7 +31,7 @@ class SheetChoice:
     hidden_rows: str | None = None
     encoding: str | None = None
 
-    def options(self) -> Any:  # sheets.SheetOptions
+    def options(self) -> sheets.SheetOptions:
         return sheets.SheetOptions(sheet=self.sheet, hidden_rows=self.hidden_rows or "refuse",
                                    encoding=self.encoding)
 
@@ -42,44 +41,22 @@ def choice_from(args: Any) -> SheetChoice:
                        encoding=getattr(args, "encoding", None))
 
 
-class _Read(NamedTuple):  # until payroll_exchange.sheets has SheetRead (H1a): TEMPORARY
-    rows: list
-    errors: list
-    info: None
-
-
-def _api() -> bool:
-    return hasattr(sheets, "payroll_sheet_read")
-
-
-def _no_options(choice: SheetChoice) -> None:
-    if choice != SheetChoice():
-        raise ExchangeError("sheet_options_unavailable", "此版本尚不支持 --sheet/--hidden-rows/--encoding",
-                            "this version does not support --sheet/--hidden-rows/--encoding yet")
-
-
-def payroll_read(*, data: bytes, filename: str, columns: sheets.ColumnMap, choice: SheetChoice) -> Any:
-    if not _api():
-        _no_options(choice)
-        return _Read(*sheets.payroll_rows_from_sheet(data=data, filename=filename, columns=columns), None)
+def payroll_read(*, data: bytes, filename: str, columns: sheets.ColumnMap,
+                 choice: SheetChoice) -> sheets.SheetRead:
     return sheets.payroll_sheet_read(data=data, filename=filename, columns=columns, options=choice.options())
 
 
-def employee_read(*, data: bytes, filename: str, columns: sheets.ColumnMap, choice: SheetChoice) -> Any:
-    if not _api():
-        _no_options(choice)
-        return _Read(*sheets.employee_rows_from_sheet(data=data, filename=filename, columns=columns), None)
+def employee_read(*, data: bytes, filename: str, columns: sheets.ColumnMap,
+                  choice: SheetChoice) -> sheets.SheetRead:
     return sheets.employee_sheet_read(data=data, filename=filename, columns=columns, options=choice.options())
 
 
-def sheet_open(*, data: bytes, filename: str, choice: SheetChoice) -> tuple[Any, Iterator[tuple[int, list]]]:
-    if not _api():
-        _no_options(choice)
-        return None, sheets.sheet_rows(data=data, filename=filename)
+def sheet_open(*, data: bytes, filename: str,
+               choice: SheetChoice) -> tuple[sheets.SheetInfo, Iterator[tuple[int, list[str | None]]]]:
     return sheets.sheet_open(data=data, filename=filename, options=choice.options())
 
 
-def hidden_text(info: Any) -> tuple[str, str]:
+def hidden_text(info: sheets.SheetInfo | None) -> tuple[str, str]:
     """The hidden-row decision and the rows it concerns: ("跳过隐藏行 …: 第 6、7 行", "…: rows 6, 7")."""
     if info is None:
         return "", ""
@@ -94,7 +71,7 @@ def hidden_text(info: Any) -> tuple[str, str]:
     return zh, en
 
 
-def sheet_text(info: Any, filename: str) -> tuple[str, str]:
+def sheet_text(info: sheets.SheetInfo | None, filename: str) -> tuple[str, str]:
     """("工资.xlsx 工作表 “十二月” (Excel 工作簿)", "…"): what was read, as the review prints it."""
     name = Path(filename).name
     if info is None:
@@ -111,7 +88,7 @@ def sheet_text(info: Any, filename: str) -> tuple[str, str]:
     return zh + ")", en + ")"
 
 
-def facts_from(info: Any, filename: str) -> SheetFacts:
+def facts_from(info: sheets.SheetInfo | None, filename: str) -> SheetFacts:
     hidden_zh, _ = hidden_text(info)
     if info is None:
         return SheetFacts(source_file=Path(filename).name)
@@ -119,7 +96,7 @@ def facts_from(info: Any, filename: str) -> SheetFacts:
                       hidden_rows=hidden_zh, source_file=Path(filename).name)
 
 
-def header_of(info: Any, column: int | None) -> str:
+def header_of(info: sheets.SheetInfo | None, column: int | None) -> str:
     if info is None or not column:
         return ""
     return str(info.headers.get(column, "") or "")

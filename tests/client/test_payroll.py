@@ -223,3 +223,34 @@ def test_existing_output_is_never_overwritten(client: Client, tmp_path: Path, ou
     assert again.returncode == 2
     assert "已存在" in again.stderr
     assert {p.name: p.read_bytes() for p in out_dir.iterdir()} == before
+
+
+def test_checklist_in_beijing_time_with_account_signatures_bank_box_and_readable_digest(
+        client: Client, tmp_path: Path, out_dir: Path) -> None:
+    sheet = tmp_path / "pay.csv"
+    sheet.write_bytes(csv_bytes(payroll_rows(3)))
+    # the PC is set to New York: the checklist still prints Beijing time (the business clock is 10:00 there)
+    assert encrypt(client, sheet, out_dir, env={"TZ": "America/New_York"}).returncode == 0
+    [pdf] = out_dir.glob("*_核对清单.pdf")
+    [txt] = out_dir.glob("*_核对清单.txt")
+    [sealed] = out_dir.glob("*.p7m")
+    [digest] = [line.split(": ")[1] for line in txt.read_text(encoding="utf-8").splitlines()
+                if line.startswith("文件摘要 SHA-256: ")]
+    assert len(digest) == 64
+    assert digest in client.ok("history").stdout
+    groups = [digest[i:i + 4] for i in range(0, 64, 4)]
+    pdf_text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+    for text in (pdf_text, txt.read_text(encoding="utf-8")):
+        assert "2026-12-01 10:00:00 北京时间" in text
+        assert "1001200300400500" in text  # the settlement account of the agreement
+        assert "经办人签字" in text
+        assert "复核人签字" in text
+        assert "银行受理" in text
+        assert "加盖公章" in text
+        assert " ".join(groups[:8]) in text  # grouped by four, eight groups to a line
+        assert " ".join(groups[8:]) in text
+    assert sealed.name in pdf_text
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Mono" in fonts  # the digest is set in a monospaced font, embedded like the rest
+    assert all(" yes " in line for line in fonts.splitlines()[2:] if line.strip())
