@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import CharField, OuterRef, QuerySet, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -18,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin_pages import ReadOnlyAdmin, ReasonForm, staff_form_response
 from apps.core.errors import ServiceError
+from apps.core.models import AuditEvent
 from apps.intake.errors import StateError
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
 from apps.payroll.services.review import (
@@ -28,6 +31,14 @@ from apps.payroll.services.review import (
     payroll_batch_release,
 )
 
+
+def hold_reason_subquery() -> Subquery:
+    """The reason of the batch's latest hold, one subquery per page (audit_object_idx serves it)."""
+    holds = AuditEvent.objects.filter(action="payroll_hold", object_type="payroll.payrollbatch",
+                                      object_id=Cast(OuterRef("pk"), CharField()))
+    return Subquery(holds.order_by("-id").values(reason=KT("detail__reason"))[:1])
+
+
 # The findings JSON can be large; the list never shows it.
 HEAVY_FIELDS = ("errors", "new_employees")
 
@@ -35,7 +46,7 @@ HEAVY_FIELDS = ("errors", "new_employees")
 @admin.register(PayrollBatch)
 class PayrollBatchAdmin(ReadOnlyAdmin):
     list_display = ("id", "batch_no", "company", "agreement_number", "status", "pay_date", "record_count",
-                    "total_amount", "expected_fee", "uploaded_at", "held_by")
+                    "total_amount", "expected_fee", "uploaded_at", "held_by", "hold_reason")
     list_display_links = ("id", "batch_no")
     list_filter = ("status", ("pay_date", admin.DateFieldListFilter), "company")
     search_fields = ("batch_no", "company__name")
@@ -49,7 +60,7 @@ class PayrollBatchAdmin(ReadOnlyAdmin):
         (_("文件"), {"fields": ("original_name", "size", "uploaded_at", "file_id", "digest", "batch_no", "pay_date",
                                "purpose")}),
         (_("金额"), {"fields": ("record_count", "total_amount", "expected_fee", "new_employee_count")}),
-        (_("复核"), {"fields": ("held_by", "rejected_reason")}),
+        (_("复核"), {"fields": ("held_by", "hold_reason", "rejected_reason")}),
         (_("发放结果"), {"fields": ("success_count", "success_amount", "failure_count", "failure_amount",
                                    "fee_charged", "failure_reason", "paid_at")}),
         (_("预校验"), {"classes": ("collapse",), "fields": ("rows_total", "rows_done", "error_count", "refusal_code",
@@ -60,7 +71,15 @@ class PayrollBatchAdmin(ReadOnlyAdmin):
         queryset = super().get_queryset(request)
         # The detail page reads them (one extra query each); the list never pays for them.
         url_name = getattr(request.resolver_match, "url_name", "") or ""
+        queryset = queryset.annotate(hold_reason_text=hold_reason_subquery())
         return queryset.defer(*HEAVY_FIELDS) if url_name.endswith("changelist") else queryset
+
+    @admin.display(description=_("暂停原因"))
+    def hold_reason(self, obj: PayrollBatch) -> str:
+        # The clerk's words from the hold's audit record, for the supervisor who releases or rejects.
+        if obj.status != BatchStatus.HELD:
+            return "-"
+        return getattr(obj, "hold_reason_text", None) or gettext("（未填写）")
 
     @admin.display(description=_("协议"), ordering="agreement__number")
     def agreement_number(self, obj: PayrollBatch) -> str:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core import clock
 from apps.workdays.models import Holiday
 from apps.workdays.selectors import holiday_years_to_review
-from apps.workdays.services import holiday_confirm, holiday_staff_save
+from apps.workdays.services import holiday_confirm, holiday_is_statutory, holiday_staff_save
 
 _WEEKDAYS = (_("星期一"), _("星期二"), _("星期三"), _("星期四"), _("星期五"), _("星期六"), _("星期日"))
 
@@ -32,7 +32,7 @@ class HolidayYearFilter(admin.SimpleListFilter):
 
 @admin.register(Holiday)
 class HolidayAdmin(admin.ModelAdmin):
-    list_display = ("date", "weekday", "kind", "name", "provisional", "source", "updated_at")
+    list_display = ("date", "weekday", "day_type", "name", "provisional", "source", "updated_at")
     list_filter = ("kind", "provisional", HolidayYearFilter, "source")
     search_fields = ("name",)
     ordering = ("date",)
@@ -40,6 +40,13 @@ class HolidayAdmin(admin.ModelAdmin):
     readonly_fields = ("source", "updated_at")
     actions = ("confirm_selected_days",)
     list_per_page = 100
+
+    @admin.display(description=_("类型"), ordering="kind")
+    def day_type(self, obj: Holiday) -> str:
+        # What the kiosk will say: a statutory holiday, an ad-hoc closure, or a make-up working day.
+        if obj.kind == Holiday.Kind.WORKDAY:
+            return str(Holiday.Kind.WORKDAY.label)
+        return gettext("法定节假日") if holiday_is_statutory(obj) else gettext("临时停业")
 
     @admin.display(description=_("星期"), ordering="date")
     def weekday(self, obj: Holiday) -> str:

@@ -98,6 +98,17 @@ def workday_is(*, day: date) -> bool:
     return _is_workday(day, kind)
 
 
+def holiday_is_statutory(holiday: Holiday) -> bool:
+    """A day off the State Council's arrangement or the statutory rules name (法定节假日), as opposed
+    to an ad-hoc closure staff entered (临时停业: a typhoon, a system change). A seeded row, or a row
+    staff confirmed or edited that still carries a statutory holiday's name, is statutory."""
+    if holiday.kind != Holiday.Kind.OFF:
+        return False
+    if holiday.source != Holiday.Source.STAFF:
+        return True
+    return holiday.name in _HOLIDAY_NAMES_EN
+
+
 def service_hours_status(*, at: datetime) -> ServiceHours:
     """Whether the kiosk serves at ``at``: working days, from opening (inclusive) to closing (exclusive)."""
     if at.tzinfo is None:
@@ -126,10 +137,13 @@ def service_hours_status(*, at: datetime) -> ServiceHours:
 
     row = rows.get(today)
     if not _is_workday(today, row.kind if row else None):
-        if row is not None and row.name:
+        if row is not None and holiday_is_statutory(row):
             name_en = _HOLIDAY_NAMES_EN.get(row.name, row.name)
             zh = f"今天是法定节假日（{row.name}），自助平台暂停服务。"
             en = f"Today is a public holiday ({name_en}); the kiosk is closed."
+        elif row is not None and row.name:
+            zh = f"今天临时停业（{row.name}），自助平台暂停服务。"
+            en = f"The branch is closed today ({row.name}); the kiosk is closed."
         elif row is not None:
             zh, en = "今天是银行休息日，自助平台暂停服务。", "Today is a bank holiday; the kiosk is closed."
         else:
