@@ -30,6 +30,9 @@ def intake_sweep() -> list[tuple[str, int]]:
             claimed = kind.model.objects.filter(pk=pk, status=status, heartbeat_at=heartbeat_at).update(
                 claim_token="", heartbeat_at=Now())
             if claimed:
-                intake_enqueue_on_commit(kind=kind.name, pk=pk)
                 requeued.append((kind.name, pk))
+                if intake_enqueue_on_commit(kind=kind.name, pk=pk).ok is False:
+                    # The broker is down (each refused publish takes ~2 s): the rest stay stale
+                    # and the next round tries again.
+                    return requeued
     return requeued
