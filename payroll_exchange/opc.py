@@ -86,7 +86,8 @@ class Archive:
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zip.infolist()
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, struct.error, UnicodeDecodeError):
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, struct.error, UnicodeDecodeError,
+                NotImplementedError):  # the last: a zip "version" past what zipfile reads
             raise damaged("文件不是有效的 .xlsx（zip 结构已损坏）。", "the file is not a valid .xlsx (its zip "
                           "structure is damaged).") from None
         self.parts: dict[str, zipfile.ZipInfo] = {}

@@ -27,7 +27,7 @@ _STATES = {0: VISIBLE, 1: "hidden", 2: "veryHidden"}
 # What xlrd raises from inside its parser on a damaged file, besides its own XLRDError: caught
 # at this boundary only, as one code for "the .xls structure is damaged".
 _XLRD_FAILURES = (struct.error, IndexError, KeyError, ValueError, AssertionError, UnicodeDecodeError,
-                  OverflowError, TypeError, ZeroDivisionError, AttributeError, EOFError)
+                  OverflowError, TypeError, ZeroDivisionError, AttributeError, EOFError, LookupError)
 
 
 def _damaged(detail: str) -> Exception:
@@ -55,6 +55,8 @@ def _streams(data: bytes, sink: io.StringIO) -> set[str]:
 
 def _book(data: bytes) -> Any:
     import xlrd
+    from xlrd.compdoc import CompDocError
+    from xlrd.formula import FormulaError
 
     sink = io.StringIO()
     streams = _streams(data, sink)
@@ -70,6 +72,10 @@ def _book(data: bytes) -> Any:
         if "encrypted" in str(exc).lower():
             raise encrypted_refused() from None
         raise _damaged(str(exc)) from None
+    except CompDocError as exc:
+        raise _damaged(f"复合文档结构：{exc}") from None
+    except FormulaError as exc:  # xlrd's formula decoder, not an XLRDError
+        raise _damaged(f"公式：{exc}") from None
     except _XLRD_FAILURES as exc:
         raise _damaged(type(exc).__name__) from None
     if book.biff_version and book.biff_version < 50:

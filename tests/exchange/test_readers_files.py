@@ -219,6 +219,16 @@ def unsupported_method(data: bytes, name: str) -> bytes:
     return data[:entry + 10] + struct.pack("<H", 9) + data[entry + 12:]
 
 
+def test_a_zip_needing_a_newer_zip_version_is_refused_as_damaged() -> None:
+    data = workbook()
+    entry = data.index(b"PK\x01\x02")
+    newer = data[:entry + 6] + struct.pack("<H", 255) + data[entry + 8:]  # "version needed to extract" 25.5
+    with pytest.raises(ExchangeError) as refused:
+        list(sheet_rows(data=newer, filename="工资.xlsx"))
+    assert refused.value.code == "sheet_unreadable"
+    assert "zip 结构已损坏" in refused.value.zh
+
+
 def test_a_damaged_or_unusual_zip_entry_is_refused_naming_the_part() -> None:
     rows = "".join(f'<row r="{r}">{inline(f"A{r}", "王伟" * 5)}</row>' for r in range(1, 200))
     data = workbook([("工资", "visible", sheet_xml(rows))])
