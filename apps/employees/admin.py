@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin_pages import ReadOnlyAdmin
 from apps.employees.models import Employee, EmployeeFile, EmployeeFileRow
+from apps.intake.admin import IntakeErrorAdminMixin
 
 
 class CurrentFilter(admin.SimpleListFilter):
@@ -44,8 +45,11 @@ class EmployeeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(EmployeeFile)
-class EmployeeFileAdmin(ReadOnlyAdmin):
-    list_display = ("original_name", "company", "operation", "status", "record_count", "error_count", "uploaded_at")
+class EmployeeFileAdmin(IntakeErrorAdminMixin, ReadOnlyAdmin):
+    intake_kind = "employees"
+    actions = ("retry_selected",)
+    list_display = ("original_name", "company", "operation", "status", "record_count", "error_count", "uploaded_at",
+                    "system_error_display")
     list_filter = ("status", "operation", ("upload_date", admin.DateFieldListFilter), "company")
     search_fields = ("original_name", "company__name", "=file_id")
     list_select_related = ("company",)

@@ -21,8 +21,10 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.admin_pages import ReadOnlyAdmin, ReasonForm, staff_form_response
 from apps.core.errors import ServiceError
 from apps.core.models import AuditEvent
+from apps.intake.admin import IntakeErrorAdminMixin
 from apps.intake.errors import StateError
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
+from apps.payroll.services.intake import pay_date_window_require
 from apps.payroll.services.review import (
     HOLD_PERMISSION,
     RELEASE_PERMISSION,
@@ -43,8 +45,15 @@ def hold_reason_subquery() -> Subquery:
 HEAVY_FIELDS = ("errors", "new_employees")
 
 
+def _retry_checks(batch: PayrollBatch) -> None:
+    if batch.pay_date is not None:  # a batch that failed before its file was read has none yet
+        pay_date_window_require(batch=batch)
+
+
 @admin.register(PayrollBatch)
-class PayrollBatchAdmin(ReadOnlyAdmin):
+class PayrollBatchAdmin(IntakeErrorAdminMixin, ReadOnlyAdmin):
+    intake_kind = "payroll"
+    retry_checks = staticmethod(_retry_checks)
     list_display = ("id", "batch_no", "company", "agreement_number", "status", "pay_date", "record_count",
                     "total_amount", "expected_fee", "uploaded_at", "held_by", "hold_reason")
     list_display_links = ("id", "batch_no")
@@ -54,7 +63,7 @@ class PayrollBatchAdmin(ReadOnlyAdmin):
     raw_id_fields = ("company", "agreement", "card")
     ordering = ("-uploaded_at", "-id")
     list_per_page = 50
-    actions = ("hold_selected", "release_selected", "reject_selected")
+    actions = ("hold_selected", "release_selected", "reject_selected", "retry_selected")
     fieldsets = (
         (None, {"fields": ("company", "agreement", "card", "status", "rows_link")}),
         (_("文件"), {"fields": ("original_name", "size", "uploaded_at", "file_id", "digest", "batch_no", "pay_date",
@@ -64,7 +73,8 @@ class PayrollBatchAdmin(ReadOnlyAdmin):
         (_("发放结果"), {"fields": ("success_count", "success_amount", "failure_count", "failure_amount",
                                    "fee_charged", "failure_reason", "paid_at")}),
         (_("预校验"), {"classes": ("collapse",), "fields": ("rows_total", "rows_done", "error_count", "refusal_code",
-                                                           "errors", "new_employees")}),
+                                                           "error_codes", "errors", "new_employees")}),
+        (_("系统处理"), {"fields": ("attempts", "error_from", "system_error", "heartbeat_at", "files_deleted_at")}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PayrollBatch]:
