@@ -89,6 +89,10 @@ def test_demo_runs_the_payroll_from_sheet_to_return_list_on_the_embedded_default
 
         demo_dir = var / "demo"
         clock = f"file:{demo_dir / 'clock.txt'}"
+        # What the README's second terminal exports, and the two logins for the four-eyes review.
+        assert f"Business clock 业务时钟: export BUSINESS_CLOCK={clock}" in log
+        assert re.search(r"代发复核员.*: demo-clerk   password 密码: \S+", log)
+        assert re.search(r"代发主管.*: demo-supervisor   password 密码: \S+", log)
         ping = subprocess.run([PYTHON, "manage.py", "worker_ping", "--timeout", "90"],
                               env=env | {"BUSINESS_CLOCK": clock}, capture_output=True, text=True, timeout=120,
                               check=False)

@@ -14,7 +14,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from payroll_exchange.clock import BUSINESS_TZ, ENV_VAR, clock_write
+from payroll_exchange.clock import BUSINESS_TZ, ENV_VAR, business_now, clock_write
+
+
+def clock_now_text() -> str:
+    return f"{business_now().astimezone(BUSINESS_TZ):%Y-%m-%d %H:%M} Asia/Shanghai"
 
 
 def _first_working_day(start):
@@ -70,6 +74,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Kiosk 企业自助平台:  http://{host}:{port}/"))
         self.stdout.write(f"Back office 后台:   http://{host}:{port}/admin/")
         self.stdout.write(f"Demo files 演示文件: {demo_dir}")
+        # Every process that acts on the demo (clock_set, celery call, the client) must read the same
+        # clock: the README's second terminal exports exactly this line.
+        self.stdout.write(f"Business clock 业务时钟: export {ENV_VAR}={env[ENV_VAR]}   (now {clock_now_text()})")
         self.stdout.write(f"Logs 日志:          {log_dir}")
         self.stdout.write("Processes: " + ", ".join(f"{n}={p.pid}" for n, p in children.items()))
         self.stdout.write("Press Ctrl-C to stop 按 Ctrl-C 停止.")

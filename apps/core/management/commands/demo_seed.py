@@ -1,8 +1,8 @@
 """Seed the demo bank. Idempotent: running it again creates nothing twice.
 
 The bank's keys, the holiday calendar, one company with an agreement, its USB key and
-agreement package, a service card, ledger accounts for its employees, sample spreadsheets, and a
-staff login — everything the README's walkthrough needs, written to ``var/demo/``.
+agreement package, a service card, ledger accounts for its employees, sample spreadsheets, and the
+staff logins (administrator, clerk, supervisor) — everything the README's walkthrough needs, written to ``var/demo/``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from openpyxl import Workbook
@@ -33,6 +34,7 @@ from apps.cards.services import card_issue, card_number_hash
 from apps.core import clock
 from apps.ledger.models import AccountKind, AccountStatus, LedgerAccount
 from apps.ledger.services import ledger_account_open, ledger_deposit, ledger_fee_income_account
+from apps.payroll.services.review import CLERK_GROUP, SUPERVISOR_GROUP, payroll_review_roles_ensure
 from apps.workdays.services import holiday_seed
 from payroll_exchange import pki
 from payroll_exchange.checks import resident_id_check_char
@@ -50,6 +52,15 @@ NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "
 # The last name is a new hire: not in the employee file, so the payroll confirmation lists them.
 REGISTERED = 16
 FROZEN_INDEX = 4  # 陈静's account is frozen: the return file shows a failed row (AC06)
+_LEDGER_VIEW = ["view_ledgeraccount", "view_journalentry", "view_staffposting"]
+# (login, what the demo prints, payroll review group or None for the administrator, ledger permissions)
+DEMO_STAFF = [
+    ("demo-admin", "Back office admin 后台管理员", None, []),
+    ("demo-clerk", "Clerk 代发复核员 (hold, counter postings)", CLERK_GROUP,
+     [*_LEDGER_VIEW, "add_ledgeraccount", "add_staffposting"]),
+    ("demo-supervisor", "Supervisor 代发主管 (release, reject, approve postings)", SUPERVISOR_GROUP,
+     [*_LEDGER_VIEW, "approve_staffposting"]),
+]
 
 
 def _luhn_complete(prefix: str) -> str:
@@ -103,7 +114,7 @@ class Command(BaseCommand):
                 )
             if not ServiceCard.objects.filter(number_hash=card_number_hash(DEMO_CARD)).exists():
                 card_issue(company=company, number=DEMO_CARD, pin=DEMO_CARD_PIN)
-            self._staff(demo_dir)
+            logins = self._staff(demo_dir)
         (demo_dir / f"agreement-{DEMO_AGREEMENT}.pkg").write_bytes(agreement_package_export(agreement=agreement))
         root = bank_root_cert()
         (demo_dir / "bank-root.pem").write_bytes(pki.cert_pem(root))
@@ -112,7 +123,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo card 服务卡: {DEMO_CARD}   PIN 密码: {DEMO_CARD_PIN}")
         self.stdout.write(f"USB key 企业证书: {demo_dir / 'usbkey.p12'}   PIN: {DEMO_USBKEY_PIN}")
         self.stdout.write(f"Bank root 银行根证书: {demo_dir / 'bank-root.pem'}  SHA-256 {fingerprint}")
-        self.stdout.write(f"Staff login 员工登录: see {demo_dir / 'staff-login.txt'}")
+        for label, username, password in logins:
+            self.stdout.write(f"{label}: {username}   password 密码: {password}")
+        self.stdout.write(f"  (kept in {demo_dir / 'staff-login.txt'})")
 
     def _ledger(self, company: Company) -> None:
         ledger_fee_income_account()
@@ -127,14 +140,36 @@ class Command(BaseCommand):
                     status=AccountStatus.FROZEN if i == FROZEN_INDEX else AccountStatus.NORMAL,
                 )
 
-    def _staff(self, demo_dir) -> None:
+    def _staff(self, demo_dir) -> list[tuple[str, str, str]]:
+        """The demo's back-office logins: an administrator, and a clerk and a supervisor so the
+        four-eyes review (the clerk holds, another person releases) can be tried at once. Passwords
+        are random, kept in staff-login.txt (0600) and printed at every start."""
         credentials = demo_dir / "staff-login.txt"
+        known: dict[str, str] = {}
+        if credentials.exists():
+            for line in credentials.read_text(encoding="utf-8").splitlines():
+                name, _sep, password = line.partition(" ")
+                if password:
+                    known[name] = password
+        payroll_review_roles_ensure()
         user_model = get_user_model()
-        if not user_model.objects.filter(username="demo-admin").exists():
-            password = secrets.token_urlsafe(12)
-            user_model.objects.create_superuser("demo-admin", password=password)
-            credentials.write_text(f"demo-admin\n{password}\n", encoding="utf-8")
-            credentials.chmod(0o600)
+        logins = []
+        for username, label, group_name, ledger_codenames in DEMO_STAFF:
+            user = user_model.objects.filter(username=username).first()
+            if user is None or username not in known:
+                known[username] = secrets.token_urlsafe(12)
+                if user is None:
+                    user = user_model(username=username, is_staff=True, is_superuser=group_name is None)
+                user.set_password(known[username])
+                user.save()
+            if group_name is not None:
+                user.groups.add(Group.objects.get(name=group_name))
+                user.user_permissions.add(*Permission.objects.filter(content_type__app_label="ledger",
+                                                                     codename__in=ledger_codenames))
+            logins.append((label, username, known[username]))
+        credentials.write_text("".join(f"{name} {password}\n" for name, password in known.items()), encoding="utf-8")
+        credentials.chmod(0o600)
+        return logins
 
     def _sheets(self, demo_dir) -> None:
         people = demo_employees()
