@@ -4,6 +4,8 @@ staff member approves (never the one who asked). Every refusal leaves the ledger
 
 from __future__ import annotations
 
+import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -319,3 +321,52 @@ def test_a_pending_posting_is_rejected_with_a_reason_and_never_booked(
         StaffPosting.Status.REJECTED, "approver-li", "客户未带身份证", None)
     assert JournalEntry.objects.count() == 0
     assert balance(account) == Decimal("0.00")
+
+
+# -- a withdrawal racing another debit ---------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_withdrawal_that_waited_for_the_posting_lock_checks_the_balance_it_finds_then(business_clock,
+                                                                                         django_user_model):
+    from django.db import connection, transaction
+
+    from apps.ledger.services import ledger_posting_lock
+
+    teller = staff(django_user_model, "teller-qian", TELLER_PERMS)
+    other = staff(django_user_model, "teller-wu", TELLER_PERMS)
+    account = ledger_account_open(number=EMPLOYEE_NUMBER, holder_name="张伟", kind=AccountKind.EMPLOYEE)
+    staff_posting_request(account=account, direction="deposit", amount=Decimal("1000.00"), memo="", user=teller)
+    stale = LedgerAccount.objects.get(pk=account.pk)  # balance 1000.00, as the second teller's form saw it
+    outcome: list[object] = []
+
+    def second_teller() -> None:
+        try:
+            staff_posting_request(account=stale, direction="withdrawal", amount=Decimal("600.00"), memo="",
+                                  user=other)
+            outcome.append("posted")
+        except StaffPostingRefused as exc:
+            outcome.append(exc.code)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            outcome.append(repr(exc))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=second_teller)
+    with transaction.atomic():
+        ledger_posting_lock()  # this teller posts first; the other waits on the lock
+        thread.start()
+        deadline = time.monotonic() + 20
+        with connection.cursor() as cursor:
+            while True:
+                # pg_locks is read live (pg_stat_activity would be one snapshot for this transaction).
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                if cursor.fetchone()[0] >= 1:
+                    break
+                assert time.monotonic() < deadline, f"the second withdrawal never waited for the lock: {outcome}"
+        staff_posting_request(account=stale, direction="withdrawal", amount=Decimal("600.00"), memo="", user=teller)
+    thread.join(timeout=30)
+
+    assert outcome == ["balance_insufficient"]
+    assert balance(account) == Decimal("400.00")
+    assert StaffPosting.objects.filter(direction="withdrawal").count() == 1
