@@ -12,11 +12,13 @@ with advice; ``sheet_rows`` and the ``*_rows_from_sheet`` functions are the olde
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
+from payroll_exchange.amounts import amount_cell
 from payroll_exchange.cells import ErrorText, FormulaText, NumericText, SheetData, unreadable
 from payroll_exchange.checks import account_normalize, id_type_parse
 from payroll_exchange.errors import ExchangeError, RowError
@@ -29,8 +31,6 @@ __all__ = ["ColumnMap", "ErrorText", "FormulaText", "NumericText", "SheetInfo", 
 
 EXCEL_DIGITS = 15  # Excel stores numbers as doubles and shows at most 15 significant digits
 
-# Normalizing an amount as typed: thousands separators, currency signs, full-width digits.
-_AMOUNT_TABLE = str.maketrans("０１２３４５６７８９．", "0123456789.", " ,，¥￥元\u3000\xa0")
 _ID_TABLE = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx", " \u3000\t\xa0")
 
 
@@ -110,7 +110,6 @@ def _sheet_load(data: bytes, filename: str, options: SheetOptions) -> tuple[Shee
 
     tab_only = kind == "tsv-xls"
     found, used, rows = text_rows(data, filename=filename, encoding=options.encoding, tab_only=tab_only)
-    rows = [(number, cells) for number, cells in rows if any(cell is not None for cell in cells)]
     if tab_only:
         return (SheetData(found, None, used, rows), f"“{filename}”不是 Excel 文件，按制表符分隔的文本文件读取。",
                 f"{filename!r} is not an Excel file; it was read as a tab-separated text file.")
@@ -142,7 +141,8 @@ def _sheet_open(*, data: bytes, filename: str, options: SheetOptions,
                 first_row: int = 1) -> tuple[SheetInfo, list[tuple[int, list[str | None]]]]:
     """As ``sheet_open``; hidden rows above ``first_row`` (titles, headers) do not count."""
     found, note_zh, note_en = _sheet_load(data, filename, options)
-    hidden = [number for number, _ in found.rows if number in found.hidden_rows and number >= first_row]
+    hidden = [number for number, _ in found.rows if number in found.hidden_rows and number >= first_row] \
+        if found.hidden_rows else []
     if hidden and options.hidden_rows == "refuse":
         raise _hidden_rows_refused(hidden, found.filtered, found.sheet)
     rows = found.rows
@@ -241,16 +241,10 @@ def _digits_cell(text: str | None, row: int, field: str, errors: list[RowError])
 
 
 def _amount_cell(text: str | None, row: int, errors: list[RowError]) -> Decimal | None:
+    """The amount in yuan (at most two places), or None with the reason appended (amounts.py)."""
     if _unusable(text, row, "amount", errors):
         return None
-    value = (text or "").translate(_AMOUNT_TABLE)
-    body = value[1:] if value[:1] == "-" else value
-    if body and body.isascii() and body.replace(".", "", 1).isdigit():
-        return Decimal(value)
-    errors.append(row_error("amount_syntax", row, "amount",
-                            f"{text or ''!r} 不是金额。请填写以元为单位的数字，如 3500.00。",
-                            f"{text or ''!r} is not an amount. Enter a number of yuan such as 3500.00."))
-    return None
+    return amount_cell(text, row, errors, number=isinstance(text, NumericText))
 
 
 def _text_cell(text: str | None, row: int, field: str, errors: list[RowError]) -> str | None:
@@ -311,7 +305,9 @@ def _mapped_open(data: bytes, filename: str, columns: ColumnMap,
                  options: SheetOptions) -> tuple[SheetInfo, list[tuple[int, list[str | None]]]]:
     info, rows = _sheet_open(data=data, filename=filename, options=options, first_row=columns.first_row)
     _hidden_columns_check(columns, info)
-    return info, [(number, cells) for number, cells in rows if number >= columns.first_row]
+    # Rows are in sheet order: the data starts at the first row numbered first_row or more.
+    start = bisect_left(rows, columns.first_row, key=lambda row: row[0])
+    return info, rows[start:]
 
 
 # ---------------------------------------------------------------- H1b: total rows and units

@@ -176,7 +176,7 @@ def test_cells_are_normalized(account: str, amount: str, id_number: str, expecte
 def test_unreadable_and_missing_amounts() -> None:
     data = csv_of(",".join(HEADINGS), f"驾驶证,{RESIDENT_ID},王伟,{CARD},八千,", f"0,{RESIDENT_ID},李娜,{CARD2},,")
     rows, errors = payroll_rows_from_sheet(data=data, filename="工资.csv", columns=PAYROLL_COLUMNS)
-    assert found(errors) == [("amount_syntax", 2, "amount"), ("amount_syntax", 3, "amount")]
+    assert found(errors) == [("amount_syntax", 2, "amount"), ("amount_missing", 3, "amount")]
     assert rows == []
 
 
