@@ -129,7 +129,7 @@ def _rows(book: Any, sheet: Any) -> list[tuple[int, list[str | None]]]:
                 cells.append("TRUE" if value else "FALSE")
             else:
                 cells.append(cell_text(value))
-        if any(cell is not None for cell in cells):
+        if cells.count(None) != len(cells):
             rows.append((r + 1, cells))
     return rows
 

@@ -313,7 +313,7 @@ def xlsx_read(data: bytes, *, sheet: str | None = None) -> SheetData:
     rows: list[tuple[int, list[str | None]]] = []
     for number, values in _stream(book, book.sheets[index][2], strings, kinds, hidden):
         cells = [cell_text(v) for v in values]
-        if any(cell is not None for cell in cells):
+        if cells.count(None) != len(cells):
             rows.append((number, cells))
     width = max((len(cells) for _, cells in rows), default=0)
     return SheetData("xlsx", book.sheets[index][0], None, rows, frozenset(hidden.rows),
