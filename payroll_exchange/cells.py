@@ -125,6 +125,8 @@ def sheet_choose(sheets: list[tuple[str, str]], wanted: str | None, has_data: Ca
         raise unreadable("工作簿中没有可见的工作表。请用“--sheet 名称”指明要读取的工作表。",
                          "the workbook has no visible worksheet. Name the one to read with --sheet NAME.",
                          "sheet_not_found")
+    if len(visible) == 1:
+        return visible[0]
     with_data = [index for index in visible if has_data(index)]
     if len(with_data) > 1:
         names_zh = "、".join(f"“{sheets[i][0]}”" for i in with_data)
