@@ -254,12 +254,20 @@ def csv_bytes(*, header: list[str], rows: list[list[object]]) -> bytes:
 
 def xlsx_bytes(*, title: str, header: list[str], rows: list[list[object]]) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title)
     sheet.append(header)
     for row in rows:
-        sheet.append(row)  # accounts and ID numbers stay text: as numbers Excel would round them
+        # Accounts and ID numbers are text cells in Text (@) format: as numbers Excel would round them.
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.number_format = "@"
+            cells.append(cell)
+        sheet.append(cells)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -61,6 +61,16 @@ def draft_add(*, conn: sqlite3.Connection, agreement: AgreementPackage, id_type:
     if errors:
         raise _invalid(errors)
     with store_transaction(conn=conn):
+        # Checked inside the write transaction: two windows adding the same account cannot both pass.
+        already = conn.execute("SELECT id, name FROM employee_draft WHERE agreement_no = ? AND account = ?",
+                               (agreement.agreement_no, row.account)).fetchone()
+        if already is not None:
+            raise ExchangeError(
+                "draft_account_duplicate",
+                f"账号 {row.account} 已在草稿第 #{already['id']} 行 ({already['name']}), 未添加。"
+                "同一账号在一个盘片中只能出现一次; 如需修改, 先删除该行 (employee-disk remove)",
+                f"account {row.account} is already in the draft, row #{already['id']} ({already['name']}); "
+                "nothing added. An account appears once in a file; to change it, remove that row first")
         cursor = conn.execute(
             "INSERT INTO employee_draft (agreement_no, id_type, id_number, name, account, added_by, added_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -78,14 +88,23 @@ def draft_list(*, conn: sqlite3.Connection, agreement_no: str) -> list[DraftRow]
 
 
 def draft_remove(*, conn: sqlite3.Connection, agreement_no: str, row_ids: list[int], by: str) -> int:
-    """删除: the rows named by the numbers ``draft list`` shows."""
+    """删除: the rows named by the numbers ``draft list`` shows; all of them or none."""
     with store_transaction(conn=conn):
+        present = {r["id"] for r in conn.execute("SELECT id FROM employee_draft WHERE agreement_no = ?",
+                                                 (agreement_no,))}
+        missing = sorted(set(row_ids) - present)
+        if missing:
+            shown = "、".join(f"#{n}" for n in missing)
+            raise ExchangeError("draft_row_unknown",
+                                f"草稿中没有 {shown} 行, 未删除任何行。请用 employee-disk list 查看行号",
+                                f"the draft has no row {', '.join(f'#{n}' for n in missing)}; nothing was removed. "
+                                "See the row numbers with employee-disk list")
         removed = 0
-        for row_id in row_ids:
+        for row_id in sorted(set(row_ids)):
             removed += conn.execute("DELETE FROM employee_draft WHERE agreement_no = ? AND id = ?",
                                     (agreement_no, row_id)).rowcount
         log_write(conn=conn, user_name=by, action="employee_draft_remove", outcome="ok",
-                  detail=f"agreement {agreement_no} rows {row_ids}")
+                  detail=f"agreement {agreement_no} rows {sorted(set(row_ids))}")
     return removed
 
 

@@ -61,13 +61,17 @@ def return_csv(*, returned: ReturnFile) -> bytes:
 
 def return_xlsx(*, returned: ReturnFile) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("回盘 return")
     sheet.append(COLUMNS)
     for r in returned.rows:
-        # Accounts stay text: as numbers, Excel would round a 19-digit card number.
-        sheet.append([r.seq, formats.neutralize_cell(r.account), formats.neutralize_cell(r.name),
+        # Accounts are text cells in a Text (@) column: as numbers, Excel would show a 19-digit card
+        # number as 6.22202E+18 and keep only 15 digits of it, even after the user edits the cell.
+        account = WriteOnlyCell(sheet, value=formats.neutralize_cell(r.account))
+        account.number_format = "@"
+        sheet.append([r.seq, account, formats.neutralize_cell(r.name),
                       float(r.amount), formats.neutralize_cell(r.result_code), formats.neutralize_cell(r.message)])
     buffer = io.BytesIO()
     book.save(buffer)

@@ -134,9 +134,19 @@ def _error(code: str, row: int | None, field: str | None, zh: str, en: str) -> R
                     en=f"row {row}, {en_label}: {en}")
 
 
+_MOBILE_PREFIXES = ("+86", "0086", "86")  # the country code, as written in HR sheets: +86 139 0000 1111
+
+
 def mobile_normalize(text: str) -> str:
-    """Full-width digits to ASCII, spaces and hyphens dropped (138-0013-8000), as for accounts."""
-    return checks.account_normalize(text)
+    """Full-width digits to ASCII, spaces and hyphens dropped (138-0013-8000), as for accounts;
+    the mainland country code (+86, 0086, 86 before 11 digits) and brackets around it dropped."""
+    value = checks.account_normalize(text.replace("（", "(").replace("）", ")").replace("＋", "+"))
+    value = value.replace("(", "").replace(")", "")
+    for prefix in _MOBILE_PREFIXES:
+        rest = value[len(prefix):]
+        if value.startswith(prefix) and len(rest) == MOBILE_LENGTH and rest.isdigit() and rest[0] == "1":
+            return rest
+    return value
 
 
 def mobile_problem(mobile: str, row: int) -> RowError | None:
