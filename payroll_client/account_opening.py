@@ -93,6 +93,27 @@ def _digits(cell: str | None, row: int, field: str, errors: list[RowError]) -> s
     return text
 
 
+_OPENING_FIELDS = (("id_type", "证件类型", "ID type"), ("id_number", "证件号码", "ID number"), ("name", "姓名", "name"),
+                   ("phone", "手机号码", "mobile phone"), ("remark", "备注", "remark"))
+
+
+def _hidden_columns_check(*, columns: OpeningColumns, info: sheets.SheetInfo) -> None:
+    """A column the sheet reads but the user cannot see is refused, as for payroll sheets."""
+    if not info.hidden_columns or info.hidden_rows_decision == "include":
+        return
+    hidden = set(info.hidden_columns)
+    found = [(column, zh, en) for field, zh, en in _OPENING_FIELDS if (column := getattr(columns, field)) in hidden]
+    if found:
+        raise ExchangeError(
+            "sheet_hidden_columns",
+            "无法读取表格：" + "、".join(f"第 {c} 列（{zh}）" for c, zh, _ in found)
+            + "被隐藏，屏幕上看不到，却会被读取。请在 Excel 中取消隐藏该列并核对后重新导入"
+            "（或用“--hidden-rows include”照常读取）。",
+            "cannot read the spreadsheet: " + ", ".join(f"column {c} ({en})" for c, _, en in found)
+            + " is hidden: not on screen, yet it would be read. Unhide it in Excel, check it and import again "
+            "(or give --hidden-rows include to read it).")
+
+
 def rows_from_sheet(*, data: bytes, filename: str, columns: OpeningColumns,
                     choice: sheet_input.SheetChoice | None = None,
                     ) -> tuple[list[ao.AccountOpeningRow], list[RowError], SheetFacts]:
@@ -102,6 +123,7 @@ def rows_from_sheet(*, data: bytes, filename: str, columns: OpeningColumns,
     errors: list[RowError] = []
     found = 0
     info, numbered = sheet_input.sheet_open(data=data, filename=filename, choice=choice or sheet_input.SheetChoice())
+    _hidden_columns_check(columns=columns, info=info)
     for number, cells in numbered:
         if number < columns.first_row:
             continue

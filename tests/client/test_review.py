@@ -199,3 +199,24 @@ def test_employee_import_and_account_opening_take_the_sheet_options(client: Clie
     history = client.ok("history").stdout
     assert "工作表 “员工”" in history
     assert "隐藏行一并读取 (--hidden-rows include): 第 3 行" in history
+
+
+def test_account_opening_refuses_a_hidden_mapped_column(client: Client, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    client.ok("users", "grant", "0001", "--functions", "批量开户", user="admin")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["证件类型", "证件号码", "姓名", "手机号码"])
+    for r in payroll_rows(2):
+        sheet.append([r[0], r[1], r[2], "13900001111"])
+    sheet.column_dimensions["D"].hidden = True
+    path = tmp_path / "开户.xlsx"
+    book.save(path)
+    pin = {"PAYROLL_CLIENT_PIN": "135790"}
+    refused = client.run("account-opening", str(path), "--out", str(tmp_path / "a1"), env=pin)
+    assert refused.returncode == 2
+    assert "sheet_hidden_columns" in refused.stderr
+    assert "第 4 列（手机号码）被隐藏" in refused.stderr
+    assert not (tmp_path / "a1").exists()
+    client.ok("account-opening", str(path), "--hidden-rows", "include", "--out", str(tmp_path / "a2"), env=pin)
