@@ -16,7 +16,6 @@ from payroll_exchange.cells import (
     ErrorText,
     SheetData,
     cell_text,
-    save_as_xlsx,
     sheet_choose,
     unreadable,
 )
@@ -37,10 +36,12 @@ def _damaged(detail: str) -> Exception:
 
 
 def encrypted_refused() -> Exception:
-    return save_as_xlsx("sheet_encrypted", "工作簿设有打开密码（已加密），不能读取。请在 Excel 中打开，"
-                        "在“文件 → 信息 → 保护工作簿 → 用密码进行加密”中删除密码，",
-                        "the workbook is protected by a password (encrypted) and cannot be read. In Excel, "
-                        "remove the password under File → Info → Protect Workbook → Encrypt with Password.")
+    return unreadable("工作簿设有打开密码（已加密），不能读取。请在 Excel 中输入密码打开，"
+                      "在“文件 → 信息 → 保护工作簿 → 用密码进行加密”中删除密码，"
+                      "再另存为“Excel 工作簿 (*.xlsx)”后重新导入。",
+                      "the workbook is protected by a password (encrypted) and cannot be read. Open it in Excel "
+                      "with the password, remove it under File → Info → Protect Workbook → Encrypt with Password, "
+                      'then save it as "Excel Workbook (*.xlsx)" and import again.', "sheet_encrypted")
 
 
 def _streams(data: bytes, sink: io.StringIO) -> set[str]:
