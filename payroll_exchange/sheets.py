@@ -24,6 +24,7 @@ from payroll_exchange.checks import account_normalize, id_type_parse
 from payroll_exchange.errors import ExchangeError, RowError
 from payroll_exchange.messages import row_error
 from payroll_exchange.records import ID_TYPE_RESIDENT, EmployeeRow, PayrollRow
+from payroll_exchange.totals import payroll_totals_check
 
 __all__ = ["ColumnMap", "ErrorText", "FormulaText", "NumericText", "SheetInfo", "SheetOptions", "SheetRead",
            "employee_rows_from_sheet", "employee_sheet_read", "payroll_rows_from_sheet", "payroll_sheet_read",
@@ -311,10 +312,13 @@ def _mapped_open(data: bytes, filename: str, columns: ColumnMap,
 
 
 # ---------------------------------------------------------------- H1b: total rows and units
-def _payroll_total_rows_check(*, rows: list[PayrollRow], errors: list[RowError], info: SheetInfo,
-                              columns: ColumnMap) -> None:
-    """Total rows (合计/总计/小计, or a sum of the rows above) and amount units (万元/千元):
-    H1b's part. ``info.headers`` holds the header text of each column."""
+def _payroll_total_rows_check(*, sheet: list[tuple[int, list[str | None]]], rows: list[PayrollRow],
+                              errors: list[RowError], info: SheetInfo, columns: ColumnMap) -> int:
+    """Total rows (合计/总计/小计, or a sum of the rows above) and amount units (万元/千元), in
+    totals.py. Returns the trailing rows left out because the record count ends before them."""
+    return payroll_totals_check(sheet=sheet, rows=rows, errors=errors, headers=info.headers,
+                                amount_column=columns.amount or 0, first_row=columns.first_row,
+                                record_count=columns.record_count)
 # ---------------------------------------------------------------- end of H1b's section
 
 
@@ -336,8 +340,8 @@ def payroll_sheet_read(*, data: bytes, filename: str, columns: ColumnMap,
         if len(errors) == before and person is not None and amount is not None and remark is not None:
             id_type, id_number, name, account = person
             rows.append(PayrollRow(number, account, name, amount, id_type, id_number, remark))
-    _payroll_total_rows_check(rows=rows, errors=errors, info=info, columns=columns)
-    _count_check(columns, len(sheet), errors)
+    left_out = _payroll_total_rows_check(sheet=sheet, rows=rows, errors=errors, info=info, columns=columns)
+    _count_check(columns, len(sheet) - left_out, errors)
     return SheetRead(rows, errors, info)
 
 
