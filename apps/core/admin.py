@@ -32,12 +32,13 @@ def _linked(text: str, url: str | None) -> str:
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("at", "business_at", "actor_kind", "actor_display", "action_display", "object_display")
+    list_display = ("at", "business_at", "actor_kind", "actor_display", "action_display", "object_display",
+                    "company_display")
     list_filter = ("actor_kind", AuditActionFilter)
     search_fields = ("actor", "object_id", "action")
     date_hierarchy = "at"
-    fields = ("at", "business_at", "actor_kind", "actor_display", "action_display", "object_display", "company_id",
-              "detail")
+    fields = ("at", "business_at", "actor_kind", "actor_display", "action_display", "object_display",
+              "company_display", "detail")
     readonly_fields = fields
 
     @admin.display(description=_("动作"), ordering="action")
@@ -51,6 +52,12 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description=_("对象"))
     def object_display(self, obj: AuditEvent) -> str:
         return _linked(*object_admin_link(obj.object_type, obj.object_id)) or "-"
+
+    @admin.display(description=_("企业"))
+    def company_display(self, obj: AuditEvent) -> str:
+        if obj.company_id is None:
+            return "-"
+        return _linked(*object_admin_link("agreements.company", str(obj.company_id)))
 
     def has_add_permission(self, request):
         return False

@@ -64,6 +64,7 @@ def test_the_audit_log_names_actions_and_links_objects_instead_of_codes(batch, c
     assert "代发批次已暂停" in page
     assert f'href="/admin/payroll/payrollbatch/{batch.pk}/change/"' in page
     assert "payroll_hold</td>" not in page
+    assert f'href="/admin/agreements/company/{our_agent.company.pk}/change/"' in page
     cards = staff.get(AUDIT, {"action": "card_login"}).content.decode()
     assert "服务卡登录" in cards
     assert f'href="/admin/cards/servicecard/{our_agent.card.pk}/change/"' in cards
