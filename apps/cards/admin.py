@@ -345,3 +345,15 @@ class KioskLockoutAdmin(ReadOnlyAdmin):
     @admin.display(description=_("等待中"), boolean=True)
     def waiting(self, obj: KioskLockout) -> bool:
         return obj.until > timezone.now()
+
+
+_index = admin.site.index
+
+
+def _index_with_kiosk_lockouts(request: HttpRequest, extra_context: dict | None = None):
+    """The admin index names the kiosks waiting right now after too many failed logins (the alert)."""
+    waiting = list(KioskLockout.objects.filter(until__gt=timezone.now()).order_by("-started_at")[:20])
+    return _index(request, {"kiosk_lockouts": waiting, **(extra_context or {})})
+
+
+admin.site.index = _index_with_kiosk_lockouts

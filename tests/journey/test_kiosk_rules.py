@@ -57,7 +57,7 @@ def test_three_wrong_pins_lock_the_card_until_the_bank_unlocks_it(business_clock
         swipe_and_pin(page, our_agent.card_number, "135791")
         page.wait_for_selector("#login-error")
         if attempt < 2:
-            expect(page.locator("#login-error")).to_have_text("卡号或密码错误")
+            expect(page.locator("#login-error")).to_have_text(f"卡号或密码错误，还可尝试 {2 - attempt} 次")
     expect(page.locator("#login-error")).to_have_text("此卡已锁定，请联系银行柜台解锁")
     screen(page, "40-card-locked")
 

@@ -72,7 +72,7 @@ def test_three_wrong_pins_lock_the_card(page, our_agent):
         swipe_and_pin(page, our_agent.card_number, "111111")
         page.wait_for_selector("#login-error")
         if attempt < 2:
-            assert page.inner_text("#login-error") == "卡号或密码错误"
+            assert page.inner_text("#login-error") == f"卡号或密码错误，还可尝试 {2 - attempt} 次"
     assert page.inner_text("#login-error") == "此卡已锁定，请联系银行柜台解锁"
     assert ServiceCard.objects.get(pk=our_agent.card.pk).locked_at is not None
     assert_accessible(page)

@@ -187,6 +187,11 @@ def test_five_failures_from_one_kiosk_make_it_wait_and_staff_see_it(our_agent, o
     assert AuditEvent.objects.filter(action="kiosk_lockout", object_id=str(lockout.pk)).count() == 1
     page = admin_client.get("/admin/cards/kiosklockout/").content.decode()
     assert "10.7.0.1" in page
+    # The alert on the admin index, for as long as the kiosk waits.
+    index = admin_client.get("/admin/").content.decode()
+    assert "自助终端 10.7.0.1 登录失败 5 次，须等待至" in index
+    KioskLockout.objects.update(until=lockout.started_at)
+    assert "自助终端 10.7.0.1" not in admin_client.get("/admin/").content.decode()
 
 
 def test_a_right_pin_gives_its_try_back_but_the_failures_still_count(our_agent):
