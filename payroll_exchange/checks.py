@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from operator import mul
 
-from payroll_exchange.errors import RowError
+from payroll_exchange.errors import ErrorSink, RowError
 from payroll_exchange.messages import row_error
 from payroll_exchange.records import (
     CURRENCY,
@@ -241,11 +241,13 @@ def _seq_duplicates(seqs: list[int]) -> list[RowError]:
 
 
 def payroll_check(*, payroll: PayrollFile, today: date, single_limit: Decimal | None,
-                  max_days_ahead: int = 15) -> list[RowError]:
-    """Header, rows, totals, duplicate accounts and the pay-date window; every error at once."""
+                  max_days_ahead: int = 15, errors: ErrorSink | None = None) -> ErrorSink:
+    """Header, rows, totals, duplicate accounts and the pay-date window; every error at once, into
+    ``errors`` (a list by default; the platform passes a sink that counts and keeps only the first)."""
     h = payroll.header
     rows = payroll.rows
-    errors = _header_checks(payroll, ("agreement_no", "payer_unit_no", "purpose"))
+    errors = [] if errors is None else errors
+    errors.extend(_header_checks(payroll, ("agreement_no", "payer_unit_no", "purpose")))
     batch = h.batch_no
     if not batch or len(batch) > BATCH_NO_MAX or not (batch.isascii() and batch.replace("-", "").replace(
             "_", "").isalnum()):
@@ -314,11 +316,12 @@ def payroll_check(*, payroll: PayrollFile, today: date, single_limit: Decimal | 
     return errors
 
 
-def employee_check(*, employees: EmployeeFile, today: date) -> list[RowError]:
+def employee_check(*, employees: EmployeeFile, today: date, errors: ErrorSink | None = None) -> ErrorSink:
     """The payroll rules minus the money: header, operation, count, rows, duplicate accounts."""
     h = employees.header
     rows = employees.rows
-    errors = _header_checks(employees, ("agreement_no", "payer_unit_no"))
+    errors = [] if errors is None else errors
+    errors.extend(_header_checks(employees, ("agreement_no", "payer_unit_no")))
     if h.operation not in ("add", "delete"):
         errors.append(_error("operation", None, "operation", value=h.operation))
     if not rows:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +20,15 @@ class RowError:
 
     def message(self, language: str = "zh-hans") -> str:
         return self.en if language.startswith("en") else self.zh
+
+
+class ErrorSink(Protocol):
+    """Where loaders and checks put the errors they find: a list, or anything that counts them
+    without keeping them all (a file with 500,000 bad lines must not cost 500,000 objects)."""
+
+    def append(self, error: RowError, /) -> None: ...
+
+    def extend(self, errors: Iterable[RowError], /) -> None: ...
 
 
 class ExchangeError(Exception):

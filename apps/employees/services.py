@@ -60,8 +60,7 @@ def employee_file_store(*, file_id: int) -> bool:
     return intake_work_run(kind=KIND, pk=file_id, status=S.STORING) == DONE
 
 
-def _registry_problems(*, company_id: int, operation: str, rows) -> list[RowError]:
-    errors = []
+def _registry_problems(*, company_id: int, operation: str, rows, errors: ErrorTally) -> None:
     known = registry_names(company_id=company_id, accounts=(r.account for r in rows))
     for r in rows:
         registered = known.get(r.account)
@@ -74,7 +73,6 @@ def _registry_problems(*, company_id: int, operation: str, rows) -> list[RowErro
             errors.append(RowError("registry_unknown_account", r.seq, "account",
                                    f"第 {r.seq} 行 账号：员工登记中没有该账号，无法删除，请核对。",
                                    f"Row {r.seq}, account: the registry has no such account to delete; check it."))
-    return errors
 
 
 def employee_file_open_step(work: Work) -> None:
@@ -88,20 +86,18 @@ def employee_file_open_step(work: Work) -> None:
     identity = {"file_id": opened.file_id, "digest": opened.digest}
     tally = ErrorTally()
     try:
-        parsed, load_errors = exchange_call(employee_load, opened.payload)
+        parsed, _tally = exchange_call(employee_load, opened.payload, errors=tally)
         header = parsed.header
         agreement_header_require(agreement=agreement, agreement_no=header.agreement_no,
                                  payer_unit_no=header.payer_unit_no)
     except FileRefused as exc:
         intake_refuse(kind=kind, pk=work.pk, tally=ErrorTally.of(exc.as_row_errors()), **identity)
         return
-    tally.extend(load_errors)
-    del load_errors
     fields = {**identity, "operation": header.operation, "record_count": len(parsed.rows)}
     work.progress()
-    tally.extend(employee_check(employees=parsed, today=now.date()))
-    tally.extend(_registry_problems(company_id=employee_file.company_id, operation=header.operation,
-                                    rows=parsed.rows))
+    employee_check(employees=parsed, today=now.date(), errors=tally)
+    _registry_problems(company_id=employee_file.company_id, operation=header.operation, rows=parsed.rows,
+                       errors=tally)
     if tally:
         intake_refuse(kind=kind, pk=work.pk, tally=tally, **fields)
         return

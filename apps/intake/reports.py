@@ -48,6 +48,8 @@ class ErrorTally:
         elif key[:2] > self._heap[0][:2]:
             heapq.heapreplace(self._heap, key)
 
+    append = add  # an ErrorSink (payroll_exchange.errors): the core's loaders and checks count into it
+
     def extend(self, errors: Iterable[RowError]) -> None:
         for error in errors:
             self.add(error)

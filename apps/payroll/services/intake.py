@@ -84,23 +84,22 @@ def payroll_prevalidate_step(work: Work) -> None:
     identity = {"digest": opened.digest, "file_id": opened.file_id}
     tally = ErrorTally()
     try:
-        payroll, load_errors = exchange_call(payroll_load, opened.payload)
+        # The loader and the checks count into the tally: never every error in memory.
+        payroll, _tally = exchange_call(payroll_load, opened.payload, errors=tally)
         header = payroll.header
         agreement_header_require(agreement=agreement, agreement_no=header.agreement_no,
                                  payer_unit_no=header.payer_unit_no)
     except FileRefused as exc:
         intake_refuse(kind=kind, pk=work.pk, tally=ErrorTally.of(exc.as_row_errors()), **identity)
         return
-    tally.extend(load_errors)
-    del load_errors
     rows = payroll.rows
     total = len(rows)
     work.progress(rows_done=0, rows_total=total)
     identity |= {"batch_no": header.batch_no[:32], "pay_date": header.pay_date, "purpose": header.purpose[:40],
                  "record_count": total, "total_amount": header.total_amount,
                  "expected_fee": expected_fee(fee_per_payment=agreement.fee_per_payment, count=total)}
-    tally.extend(payroll_check(payroll=payroll, today=today, single_limit=agreement.single_limit,
-                               max_days_ahead=PAY_WINDOW_DAYS))
+    payroll_check(payroll=payroll, today=today, single_limit=agreement.single_limit, max_days_ahead=PAY_WINDOW_DAYS,
+                  errors=tally)
     tally.extend(_duplicates(batch=batch, batch_no=header.batch_no, digest=opened.digest, file_id=opened.file_id))
 
     # 员工登记比对: another name is an error; an unknown account is a new employee.
