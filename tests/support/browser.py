@@ -106,7 +106,7 @@ def faint_texts(page) -> list[dict]:
 
 def assert_accessible(page) -> None:
     # Nothing runs off the side of the kiosk screen (a kiosk cannot scroll sideways).
-    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"], page.url
+    assert page.evaluate("document.documentElement.scrollWidth") <= (page.viewport_size or VIEWPORT)["width"], page.url
     small = small_targets(page)
     assert small == [], (page.url, small)
     faint = faint_texts(page)
