@@ -210,3 +210,21 @@ def batch_paid_once(*, batch_id: int, paid_rows: int) -> None:
     credits = entries.filter(kind="payroll", side="C")
     assert credits.count() == paid_rows
     assert credits.values("row_seq").annotate(n=Count("id")).filter(n__gt=1).count() == 0
+
+
+# -- files through the platform -------------------------------------------------------------------
+
+
+def batch_status(batch_id: int) -> str:
+    from apps.payroll.models import PayrollBatch
+
+    return PayrollBatch.objects.values_list("status", flat=True).get(pk=batch_id)
+
+
+def log_count(proc: Process, text: str) -> int:
+    return proc.log().count(text)
+
+
+def sweeps_sent(beat: Process) -> int:
+    """How many times beat has sent the sweeper so far."""
+    return log_count(beat, "Sending due task intake-sweep")
