@@ -69,13 +69,19 @@ def workbook(sheets: list[tuple[str, str, str]] | None = None, *, shared: list[s
     return zip_of({names.get(name, name): content for name, content in parts.items()}, duplicate=duplicate)
 
 
+def _entry(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=(2026, 3, 1, 0, 0, 0))  # fixed: the same bytes every time
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
 def zip_of(parts: dict[str, bytes | str], *, duplicate: tuple[str, str] | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in parts.items():
-            archive.writestr(name, content)
+            archive.writestr(_entry(name), content)
         if duplicate is not None:
-            archive.writestr(*duplicate)  # zipfile warns, and writes it: as a hostile file would
+            archive.writestr(_entry(duplicate[0]), duplicate[1])  # zipfile warns, and writes it
     return buffer.getvalue()
 
 
@@ -128,3 +134,164 @@ def ole_stream(data: bytes, name: str) -> bytes:
 
     document = compdoc.CompDoc(data, logfile=io.StringIO())
     return bytes(document.get_named_stream(name))
+
+
+# ---------------------------------------------------------------- files we do not read
+
+ROW = f'<row r="1">{inline("A1", "1")}{inline("B1", "E1234567")}{inline("C1", "王伟")}</row>'
+
+
+def xls_bytes() -> bytes:
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("工资")
+    for c, value in enumerate(["1", "E1234567", "王伟", "6222020200112345679", 8500.5]):
+        sheet.write(1, c, value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def strict_workbook() -> bytes:
+    return zip_of({
+        "[Content_Types].xml": CONTENT_TYPES,
+        "_rels/.rels": f'{XML_HEAD}<Relationships xmlns="{PKG_NS}"><Relationship Id="rId1" '
+                       f'Type="{STRICT_REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'{XML_HEAD}<workbook xmlns="{STRICT_MAIN_NS}" xmlns:r="{STRICT_REL_NS}"><sheets>'
+                           '<sheet name="工资" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'{XML_HEAD}<Relationships xmlns="{PKG_NS}"><Relationship Id="rId1" '
+                                      f'Type="{STRICT_REL_NS}/worksheet" Target="worksheets/sheet1.xml"/>'
+                                      "</Relationships>",
+        "xl/worksheets/sheet1.xml": sheet_xml(ROW, ns=STRICT_MAIN_NS),
+    })
+
+
+def xlsb_workbook() -> bytes:
+    return zip_of({
+        "[Content_Types].xml": CONTENT_TYPES,
+        "_rels/.rels": f'{XML_HEAD}<Relationships xmlns="{PKG_NS}"><Relationship Id="rId1" Type="http://schemas.'
+                       'openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+                       'Target="xl/workbook.bin"/></Relationships>',
+        "xl/workbook.bin": b"\x83\x01\x00",
+    })
+
+
+def ods_document() -> bytes:
+    return zip_of({"mimetype": "application/vnd.oasis.opendocument.spreadsheet",
+                   "content.xml": '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:'
+                                  'xmlns:office:1.0"/>'})
+
+
+def encrypted_xlsx() -> bytes:
+    # What Excel (and LibreOffice) write for an .xlsx with an open password: a Compound File
+    # holding the encryption parameters and the encrypted zip.
+    return compound_file([("EncryptionInfo", b"\x04\x00\x04\x00\x40\x00\x00\x00"),
+                          ("EncryptedPackage", struct.pack("<Q", 9000) + bytes(range(256)) * 36)])
+
+
+def encrypted_xls() -> bytes:
+    # BIFF8 with a FILEPASS record (XOR obfuscation) right after the workbook's BOF.
+    stream = ole_stream(xls_bytes(), "Workbook")
+    bof_end = 4 + struct.unpack("<H", stream[2:4])[0]
+    filepass = struct.pack("<HHHHH", 0x002F, 6, 0, 0x1234, 0x5678)
+    return compound_file([("Workbook", stream[:bof_end] + filepass + stream[bof_end:])])
+
+
+def biff(version: int) -> bytes:
+    # BOF (id 0x0009/0x0209/0x0409), a LABEL-like record, EOF: Excel 2.x-4.0 worksheets.
+    bof_id = {2: 0x0009, 3: 0x0209, 4: 0x0409}[version]
+    return struct.pack("<HHHH", bof_id, 4 if version == 2 else 6, 0x0002, 0x0010) + (
+        b"" if version == 2 else b"\0\0") + struct.pack("<HH", 0x000A, 0)
+
+
+HTML = ('\ufeff\r\n<html xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:x="urn:schemas-microsoft-com:'
+        'office:excel"><head><meta http-equiv=Content-Type content="text/html; charset=utf-8"></head><body><table>'
+        '<tr><td>证件类型</td><td>姓名</td></tr><tr><td>1</td><td>王伟</td></tr></table></body></html>')
+XML_2003 = ('<?xml version="1.0"?>\r\n<?mso-application progid="Excel.Sheet"?>\r\n<Workbook xmlns="urn:schemas-'
+            'microsoft-com:office:spreadsheet"><Worksheet ss:Name="工资"/></Workbook>')
+
+
+
+
+# ---------------------------------------------------------------- the committed hand-made fixtures
+
+def _excel_template() -> bytes:
+    """Two people, then rows 4–30 of Excel's dragged-down =IF(…,"",…): <c t="str"><f>…</f><v/></c>."""
+    head = "".join(inline(f"{c}1", h) for c, h in zip("ABCDE", ["证件类型", "证件号码", "姓名", "账号", "金额"],
+                                                      strict=True))
+    people = "".join(f'<row r="{r}">{inline(f"A{r}", "1")}{inline(f"B{r}", f"E123456{r}")}{inline(f"C{r}", n)}'
+                     f'{inline(f"D{r}", a)}<c r="E{r}"><v>{v}</v></c></row>'
+                     for r, n, a, v in ((2, "王伟", "6222020200112345679", "8500"),
+                                        (3, "李娜", "6217000010012345677", "4350.5")))
+    template = "".join(f'<row r="{r}">' + "".join(f'<c r="{c}{r}" t="str"><f>IF(名单!{c}{r}="","",名单!{c}{r})</f>'
+                                                  "<v/></c>" for c in "ABCDE") + "</row>" for r in range(4, 31))
+    return workbook([("工资", "visible", sheet_xml(f'<row r="1">{head}</row>{people}{template}'))])
+
+
+def _east_asian_builtin() -> bytes:
+    """Column A: the serial 46086.75 (2026-03-05 18:00) in each East Asian built-in format id
+    (row = id order below), no format code in styles.xml, as Chinese Excel writes them."""
+    ids = [*range(27, 37), *range(50, 59)]
+    rows = "".join(f'<row r="{r}"><c r="A{r}" s="{r}"><v>46086.75</v></c></row>' for r in range(1, len(ids) + 1))
+    return workbook([("日期", "visible", sheet_xml(rows))], styles=styles_xml([0, *ids]))
+
+
+def _dxfs_format() -> bytes:
+    """8500.5 in a 0.00 style (custom id 164); a conditional format (dxf) reuses id 164 as a date."""
+    styles = styles_xml([0, 164], custom={164: "0.00"},
+                        dxfs='<dxf><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></dxf>')
+    return workbook([("工资", "visible", sheet_xml('<row r="1"><c r="A1" s="1"><v>8500.5</v></c></row>'))],
+                    styles=styles)
+
+
+def _xstring_escapes() -> bytes:
+    shared = ["<si><t>三月_x000D_\n工资</t></si>", "<si><t>a_x005F_x000D_b</t></si>"]
+    rows = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+    return workbook([("工资", "visible", sheet_xml(rows))], shared=shared)
+
+
+def _shared_strings_case() -> bytes:
+    rows = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+    return workbook([("工资", "visible", sheet_xml(rows))], shared=["<si><t>王伟</t></si>", "<si><t>李娜</t></si>"],
+                    names={"xl/sharedStrings.xml": "xl/SharedStrings.xml"})
+
+
+def _duplicate_entries() -> bytes:
+    import warnings
+
+    other = sheet_xml(f'<row r="1">{inline("A1", "另一份名单")}</row>')
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name, and writes it
+        return workbook([("工资", "visible", sheet_xml(ROW))], duplicate=("xl/worksheets/sheet1.xml", other))
+
+
+HANDMADE = {
+    "strict.xlsx": strict_workbook,
+    "xlsb_stub.xlsb": xlsb_workbook,
+    "biff2.xls": lambda: biff(2),
+    "biff3.xls": lambda: biff(3),
+    "biff4.xls": lambda: biff(4),
+    "xml2003.xls": lambda: XML_2003.encode("utf-8"),
+    "encrypted_xor.xls": encrypted_xls,
+    "excel_template.xlsx": _excel_template,
+    "east_asian_builtin.xlsx": _east_asian_builtin,
+    "dxfs_format.xlsx": _dxfs_format,
+    "xstring_escapes.xlsx": _xstring_escapes,
+    "shared_strings_case.xlsx": _shared_strings_case,
+    "duplicate_entries.xlsx": _duplicate_entries,
+}
+
+
+def main() -> None:
+    """Write the hand-made fixtures: .venv/bin/python -m tests.exchange.handmade"""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "fixtures" / "sheets" / "handmade"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, build in HANDMADE.items():
+        (folder / name).write_bytes(build())
+
+
+if __name__ == "__main__":
+    main()

@@ -8,98 +8,32 @@ import struct
 import zipfile
 
 import pytest
-import xlwt
 
 from payroll_exchange.errors import ExchangeError
 from payroll_exchange.sheets import ColumnMap, SheetOptions, employee_sheet_read, payroll_sheet_read, sheet_rows
 from tests.exchange.handmade import (
-    CONTENT_TYPES,
-    PKG_NS,
-    STRICT_MAIN_NS,
-    STRICT_REL_NS,
-    XML_HEAD,
+    HTML,
+    ROW,
+    XML_2003,
+    biff,
     compound_file,
+    encrypted_xls,
+    encrypted_xlsx,
     inline,
+    ods_document,
     ole_stream,
     sheet_xml,
+    strict_workbook,
     styles_xml,
     workbook,
+    xls_bytes,
+    xlsb_workbook,
     zip_of,
 )
 
 COLUMNS = ColumnMap(name=3, account=4, id_type=1, id_number=2, amount=5)
 SAVE_AS = "另存为“Excel 工作簿 (*.xlsx)”后重新导入"
 SAVE_AS_EN = 'save it as "Excel Workbook (*.xlsx)" and import again'
-ROW = f'<row r="1">{inline("A1", "1")}{inline("B1", "E1234567")}{inline("C1", "王伟")}</row>'
-
-
-def xls_bytes() -> bytes:
-    book = xlwt.Workbook(encoding="utf-8")
-    sheet = book.add_sheet("工资")
-    for c, value in enumerate(["1", "E1234567", "王伟", "6222020200112345679", 8500.5]):
-        sheet.write(1, c, value)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def strict_workbook() -> bytes:
-    return zip_of({
-        "[Content_Types].xml": CONTENT_TYPES,
-        "_rels/.rels": f'{XML_HEAD}<Relationships xmlns="{PKG_NS}"><Relationship Id="rId1" '
-                       f'Type="{STRICT_REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-        "xl/workbook.xml": f'{XML_HEAD}<workbook xmlns="{STRICT_MAIN_NS}" xmlns:r="{STRICT_REL_NS}"><sheets>'
-                           '<sheet name="工资" sheetId="1" r:id="rId1"/></sheets></workbook>',
-        "xl/_rels/workbook.xml.rels": f'{XML_HEAD}<Relationships xmlns="{PKG_NS}"><Relationship Id="rId1" '
-                                      f'Type="{STRICT_REL_NS}/worksheet" Target="worksheets/sheet1.xml"/>'
-                                      "</Relationships>",
-        "xl/worksheets/sheet1.xml": sheet_xml(ROW, ns=STRICT_MAIN_NS),
-    })
-
-
-def xlsb_workbook() -> bytes:
-    return zip_of({
-        "[Content_Types].xml": CONTENT_TYPES,
-        "_rels/.rels": f'{XML_HEAD}<Relationships xmlns="{PKG_NS}"><Relationship Id="rId1" Type="http://schemas.'
-                       'openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-                       'Target="xl/workbook.bin"/></Relationships>',
-        "xl/workbook.bin": b"\x83\x01\x00",
-    })
-
-
-def ods_document() -> bytes:
-    return zip_of({"mimetype": "application/vnd.oasis.opendocument.spreadsheet",
-                   "content.xml": '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:'
-                                  'xmlns:office:1.0"/>'})
-
-
-def encrypted_xlsx() -> bytes:
-    # What Excel (and LibreOffice) write for an .xlsx with an open password: a Compound File
-    # holding the encryption parameters and the encrypted zip.
-    return compound_file([("EncryptionInfo", b"\x04\x00\x04\x00\x40\x00\x00\x00"),
-                          ("EncryptedPackage", struct.pack("<Q", 9000) + bytes(range(256)) * 36)])
-
-
-def encrypted_xls() -> bytes:
-    # BIFF8 with a FILEPASS record (XOR obfuscation) right after the workbook's BOF.
-    stream = ole_stream(xls_bytes(), "Workbook")
-    bof_end = 4 + struct.unpack("<H", stream[2:4])[0]
-    filepass = struct.pack("<HHHHH", 0x002F, 6, 0, 0x1234, 0x5678)
-    return compound_file([("Workbook", stream[:bof_end] + filepass + stream[bof_end:])])
-
-
-def biff(version: int) -> bytes:
-    # BOF (id 0x0009/0x0209/0x0409), a LABEL-like record, EOF: Excel 2.x-4.0 worksheets.
-    bof_id = {2: 0x0009, 3: 0x0209, 4: 0x0409}[version]
-    return struct.pack("<HHHH", bof_id, 4 if version == 2 else 6, 0x0002, 0x0010) + (
-        b"" if version == 2 else b"\0\0") + struct.pack("<HH", 0x000A, 0)
-
-
-HTML = ('\ufeff\r\n<html xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:x="urn:schemas-microsoft-com:'
-        'office:excel"><head><meta http-equiv=Content-Type content="text/html; charset=utf-8"></head><body><table>'
-        '<tr><td>证件类型</td><td>姓名</td></tr><tr><td>1</td><td>王伟</td></tr></table></body></html>')
-XML_2003 = ('<?xml version="1.0"?>\r\n<?mso-application progid="Excel.Sheet"?>\r\n<Workbook xmlns="urn:schemas-'
-            'microsoft-com:office:spreadsheet"><Worksheet ss:Name="工资"/></Workbook>')
 
 
 @pytest.mark.parametrize(("data", "filename", "code", "zh", "en"), [

@@ -147,3 +147,49 @@ def test_east_asian_dates_give_the_same_text_in_xls_and_xlsx() -> None:
     for name in ("dates_east_asian.xlsx", "dates_east_asian.xls"):
         rows = list(sheet_rows(data=(FIXTURES / name).read_bytes(), filename=name))
         assert [cells[1] for _, cells in rows[1:]] == expected
+
+
+# ---------------------------------------------------------------- hand-made (tests/exchange/handmade.py)
+
+HANDMADE = FIXTURES / "handmade"
+
+
+@pytest.mark.parametrize(("name", "code"), [
+    ("strict.xlsx", "sheet_strict"),
+    ("xlsb_stub.xlsb", "sheet_xlsb"),
+    ("biff2.xls", "sheet_biff_old"),
+    ("biff3.xls", "sheet_biff_old"),
+    ("biff4.xls", "sheet_biff_old"),
+    ("xml2003.xls", "sheet_xml2003"),
+    ("encrypted_xor.xls", "sheet_encrypted"),
+    ("duplicate_entries.xlsx", "sheet_zip_duplicate"),
+])
+def test_handmade_files_we_do_not_read_are_refused_with_their_code(name: str, code: str) -> None:
+    with pytest.raises(ExchangeError) as caught:
+        list(sheet_rows(data=(HANDMADE / name).read_bytes(), filename=name))
+    assert caught.value.code == code
+    assert caught.value.zh.startswith("无法读取表格：")
+
+
+def handmade_rows(name: str) -> list[tuple[int, list[str | None]]]:
+    return list(sheet_rows(data=(HANDMADE / name).read_bytes(), filename=name))
+
+
+def test_handmade_excel_template_rows_are_blank() -> None:
+    data = (HANDMADE / "excel_template.xlsx").read_bytes()
+    result = payroll_sheet_read(data=data, filename="excel_template.xlsx",
+                                columns=ColumnMap(name=3, account=4, id_type=1, id_number=2, amount=5,
+                                                  record_count=2))
+    assert result.errors == []
+    assert [(r.seq, r.name, r.amount) for r in result.rows] == [(2, "王伟", Decimal("8500")),
+                                                                (3, "李娜", Decimal("4350.5"))]
+
+
+def test_handmade_cells_read_as_excel_shows_them() -> None:
+    times = {32, 33, 34, 35, 55, 56}
+    ids = [*range(27, 37), *range(50, 59)]
+    assert [cells[0] for _, cells in handmade_rows("east_asian_builtin.xlsx")] == [
+        "18:00:00" if i in times else "2026-03-05T18:00:00" for i in ids]
+    assert handmade_rows("dxfs_format.xlsx") == [(1, ["8500.5"])]
+    assert handmade_rows("xstring_escapes.xlsx") == [(1, ["三月\r\n工资", "a_x000D_b"])]
+    assert handmade_rows("shared_strings_case.xlsx") == [(1, ["王伟", "李娜"])]
