@@ -8,10 +8,12 @@ carry their values, so a change is a new agreement or a new certificate.
 from __future__ import annotations
 
 import base64
+import secrets
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -267,6 +269,9 @@ class CertificateStatusFilter(admin.SimpleListFilter):
 
 
 class KeyIssueForm(PinTwiceForm):
+    # One token per form page: a second POST of the same page (a double click, a resubmitted
+    # form) finds it used and shows the certificate already issued instead of issuing another.
+    issue_token = forms.CharField(widget=forms.HiddenInput)
     company = forms.ModelChoiceField(label=_("企业"), queryset=Company.objects.order_by("name"))
     common_name = forms.CharField(label=_("证书名称（CN）"), max_length=64, required=False,
                                   help_text=_("留空则使用企业名称。"))
@@ -345,8 +350,18 @@ class CertificateAdmin(admin.ModelAdmin):
         page with the fingerprint and the USB key download, so a reload never issues a second key."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = KeyIssueForm(request.POST or None)
+        issued = request.session.get(ISSUED_SESSION_KEY) or {}
+        if request.method == "POST" and issued.get("token") and request.POST.get("issue_token") == issued["token"]:
+            return HttpResponseRedirect(reverse("admin:agreements_certificate_issued", args=[issued["pk"]]))
+        token = request.POST.get("issue_token") if request.method == "POST" else secrets.token_urlsafe(16)
+        form = KeyIssueForm(request.POST or None, initial={"issue_token": token})
         if request.method == "POST" and form.is_valid():
+            # Claimed in the shared cache (Redis in production), atomically: of two POSTs of one page
+            # arriving together, one issues and the other is sent to the list.
+            if not cache.add(f"certificate-issue:{form.cleaned_data['issue_token']}", 1, timeout=24 * 3600):
+                self.message_user(request, gettext("此签发表单已提交过，未再次签发；请在证书列表中查看已签发的证书。"),
+                                  messages.WARNING)
+                return HttpResponseRedirect(reverse("admin:agreements_certificate_changelist"))
             company = form.cleaned_data["company"]
             certificate, p12 = enterprise_key_issue(company=company, pin=form.pin, now=clock.now(),
                                                     common_name=form.cleaned_data["common_name"],
@@ -354,7 +369,8 @@ class CertificateAdmin(admin.ModelAdmin):
             self.log_addition(request, certificate, [{"added": {}}])
             # The bank keeps no private key: the PIN-protected file waits in this staff user's
             # session only (the latest issue; gone at logout) so the success page can offer it.
-            request.session[ISSUED_SESSION_KEY] = {"pk": certificate.pk, "p12": base64.b64encode(p12).decode()}
+            request.session[ISSUED_SESSION_KEY] = {"pk": certificate.pk, "p12": base64.b64encode(p12).decode(),
+                                                   "token": form.cleaned_data["issue_token"]}
             return HttpResponseRedirect(reverse("admin:agreements_certificate_issued", args=[certificate.pk]))
         return staff_form_response(
             request, model_admin=self, title=gettext("签发企业证书（USBKEY）"), form=form,

@@ -3,6 +3,7 @@ bank-signed package, issue a USB key, revoke (the CRL and pre-validation follow)
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -223,18 +224,26 @@ def test_the_agreement_package_downloads_bank_signed_from_the_button_and_the_act
         _package_check(response.content, agreement)
 
 
+def issue_form(client) -> dict[str, str]:
+    """The issue page's one-time token, as the browser would post it back."""
+    page = client.get(f"{CERTIFICATES}add/").content.decode()
+    return {"issue_token": re.search(r'name="issue_token" value="([^"]+)"', page).group(1)}
+
+
 def test_issuing_a_certificate_shows_its_fingerprint_and_a_reload_issues_nothing_more(
     business_clock, our_agent, counter
 ):
-    mismatch = counter.post(f"{CERTIFICATES}add/", {"company": our_agent.company.pk, "pin1": "usbkey-pin-1",
+    token = issue_form(counter)
+    mismatch = counter.post(f"{CERTIFICATES}add/", {**token, "company": our_agent.company.pk, "pin1": "usbkey-pin-1",
                                                     "pin2": "usbkey-pin-2"})
     assert mismatch.status_code == 200
     assert "两次输入的密码不一致" in mismatch.content.decode()
     assert "usbkey-pin-1" not in mismatch.content.decode()  # a PIN is never put back on the page
     assert Certificate.objects.count() == 1
 
-    response = counter.post(f"{CERTIFICATES}add/", {"company": our_agent.company.pk, "common_name": "DF0001-2",
-                                                    "pin1": "usbkey-pin-1", "pin2": "usbkey-pin-1"})
+    response = counter.post(f"{CERTIFICATES}add/", {**token, "company": our_agent.company.pk,
+                                                    "common_name": "DF0001-2", "pin1": "usbkey-pin-1",
+                                                    "pin2": "usbkey-pin-1"})
 
     # POST-redirect-GET: the browser lands on a page it can reload without issuing again.
     assert response.status_code == 302
@@ -247,6 +256,11 @@ def test_issuing_a_certificate_shows_its_fingerprint_and_a_reload_issues_nothing
         assert "企业证书已签发" in text
         assert pki.fingerprint_display(certificate.fingerprint) in text
         assert certificate.serial in text
+    # The same form page posted again (a double click, the browser's resubmit): nothing more issued.
+    again = counter.post(f"{CERTIFICATES}add/", {**token, "company": our_agent.company.pk, "pin1": "usbkey-pin-1",
+                                                 "pin2": "usbkey-pin-1"})
+    assert again.status_code == 302
+    assert again["Location"] == response["Location"]
     assert Certificate.objects.count() == 2
     assert AuditEvent.objects.filter(action="certificate_issue").count() == 1
 
@@ -263,7 +277,8 @@ def test_issuing_a_certificate_shows_its_fingerprint_and_a_reload_issues_nothing
 def test_the_usb_key_file_downloads_only_in_the_session_that_issued_it(
     business_clock, our_agent, counter, django_user_model
 ):
-    counter.post(f"{CERTIFICATES}add/", {"company": our_agent.company.pk, "pin1": "usbkey-pin-1",
+    token = issue_form(counter)
+    counter.post(f"{CERTIFICATES}add/", {**token, "company": our_agent.company.pk, "pin1": "usbkey-pin-1",
                                          "pin2": "usbkey-pin-1"})
     certificate = Certificate.objects.exclude(pk=our_agent.agreement.certificate.pk).get()
     colleague = staff_user(django_user_model, "counter-sun")
@@ -273,6 +288,10 @@ def test_the_usb_key_file_downloads_only_in_the_session_that_issued_it(
 
     assert other.get(f"{CERTIFICATES}{certificate.pk}/issued/usbkey.p12").status_code == 404
     assert "只能在签发它的会话中下载" in other.get(f"{CERTIFICATES}{certificate.pk}/issued/").content.decode()
+    # The used token, posted from another session (which holds no issued record), is refused too.
+    replay = other.post(f"{CERTIFICATES}add/", {**token, "company": our_agent.company.pk, "pin1": "usbkey-pin-1",
+                                               "pin2": "usbkey-pin-1"}, follow=True)
+    assert any("此签发表单已提交过" in str(m) for m in replay.context["messages"])
     assert Certificate.objects.count() == 2
 
 
