@@ -157,6 +157,8 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     password = prompts.new_password_ask(prompt=f"用户 {args.name} 的密码 password")
     users.user_create(conn=conn, name=args.name, password=password, functions=functions, by=admin.name)
     print(f"已新增用户 user added: {args.name}  {', '.join(users.FUNCTIONS[c] for c in sorted(functions))}")
+    print(f"  首次登录须修改密码 {args.name} must change this password at the first login: "
+          f"payroll-client login {args.name}")
     return 0
 
 

@@ -141,7 +141,13 @@ def reviewer_verify(*, conn: sqlite3.Connection, operator: User, name: str, pass
         raise ExchangeError("review_self", "复核人不能是制作人本人, 请换另一位有“文件加密”权限的用户复核",
                             "the reviewer must be a different user holding the payroll encryption right")
     reviewer = user_authenticate(conn=conn, name=name, password=password)
-    if reviewer.must_change or not reviewer.may("encrypt"):
+    if reviewer.must_change:
+        log_write(conn=conn, user_name=name, action="review", outcome="refused", detail="password change required")
+        raise ExchangeError("review_password_change",
+                            f"复核人 {name} 须先登录一次并修改管理员给的密码 (payroll-client login {name})",
+                            f"the reviewer {name} must log in once and change the password the administrator "
+                            f"gave (payroll-client login {name})")
+    if not reviewer.may("encrypt"):
         log_write(conn=conn, user_name=name, action="review", outcome="refused", detail="no permission")
         raise ExchangeError("review_permission", f"用户 {name} 没有“文件加密”权限, 不能复核",
                             f"user {name} does not hold the payroll encryption right and cannot review")

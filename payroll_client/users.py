@@ -151,8 +151,11 @@ def _locked_refusal(until: datetime) -> ExchangeError:
 def _login_failed(*, conn: sqlite3.Connection, row: sqlite3.Row, now: datetime) -> ExchangeError:
     """Count a wrong password; the fifth in a row locks the user."""
     name = row["name"]
-    failed = int(row["failed_logins"]) + 1
     with store_transaction(conn=conn):
+        # Counted in the database, not from the row read before: two windows typing wrong passwords
+        # at once both count.
+        failed = int(conn.execute("UPDATE users SET failed_logins = failed_logins + 1 WHERE name = ? "
+                                  "RETURNING failed_logins", (name,)).fetchone()[0])
         if failed >= LOCK_AFTER:
             until = now + LOCK_FOR
             conn.execute("UPDATE users SET failed_logins = 0, locked_until = ? WHERE name = ?",
@@ -163,7 +166,6 @@ def _login_failed(*, conn: sqlite3.Connection, row: sqlite3.Row, now: datetime) 
             log_write(conn=conn, user_name=name, action="user_locked", outcome="locked",
                       detail=f"{failed} wrong passwords; locked until {until.isoformat()}")
             return _locked_refusal(until)
-        conn.execute("UPDATE users SET failed_logins = ? WHERE name = ?", (failed, name))
         log_write(conn=conn, user_name=name, action="login", outcome="refused",
                   detail=f"wrong name or password ({failed})")
     return ExchangeError("login_failed", "用户名或密码错误", "wrong user name or password")

@@ -221,3 +221,19 @@ def test_a_store_written_by_the_previous_client_is_migrated_in_place(tmp_path) -
     assert {"failed_logins", "locked_until"} <= user_columns
     conn.close()
     store.store_open(data_dir=home).close()  # opening again changes nothing
+
+
+def test_a_reviewer_who_never_logged_in_is_told_to_change_the_password_first(client: Client, tmp_path) -> None:
+    from tests.client.sheets_make import csv_bytes, payroll_rows
+    from tests.client.test_payroll import encrypt
+
+    client.ok("users", "add", "0005", "--functions", "文件加密", user="admin",
+              env={"PAYROLL_CLIENT_NEW_PASSWORD": "given-by-admin"})
+    sheet = tmp_path / "pay.csv"
+    sheet.write_bytes(csv_bytes(payroll_rows(2)))
+    result = encrypt(client, sheet, tmp_path / "out", env={"PAYROLL_CLIENT_REVIEWER": "0005",
+                                                           "PAYROLL_CLIENT_REVIEWER_PASSWORD": "given-by-admin"})
+    assert result.returncode == 2
+    assert "review_password_change" in result.stderr
+    assert "payroll-client login 0005" in result.stderr
+    assert not (tmp_path / "out").exists()
