@@ -107,10 +107,19 @@ def _rows(text: str, delimiter: str) -> list[tuple[int, list[str | None]]]:
     """The non-blank rows, numbered as the user sees them; blank cells None. One pass."""
     rows: list[tuple[int, list[str | None]]] = []
     append = rows.append
-    for number, record in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1):
-        cells = [cell if cell and not cell.isspace() else None for cell in record]
-        if cells.count(None) != len(cells):
-            append((number, cells))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for number, record in enumerate(reader, 1):
+            cells = [cell if cell and not cell.isspace() else None for cell in record]
+            if cells.count(None) != len(cells):
+                append((number, cells))
+    except csv.Error as exc:  # a field past csv's limit (131,072 characters): an unclosed quote
+        line = reader.line_num
+        raise unreadable(f"第 {line} 行起的文本无法按 CSV 读取（{exc}），多半是引号没有配对。请在 Excel 中打开核对后，"
+                         "另存为“Excel 工作簿 (*.xlsx)”后重新导入。",
+                         f"the text from line {line} cannot be read as CSV ({exc}), most likely an unmatched "
+                         'quote. Open it in Excel, check it, save it as "Excel Workbook (*.xlsx)" and import '
+                         "again.", "sheet_csv_damaged") from None
     return rows
 
 

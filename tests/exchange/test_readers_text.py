@@ -120,3 +120,12 @@ def test_irregular_text_under_an_xls_name_is_refused(text: str) -> None:
                             columns=ColumnMap(name=3, account=4, id_type=1, id_number=2))
     assert refused.value.code == "sheet_type"
     assert "各行字段数相同的制表符分隔文本" in refused.value.zh
+
+
+def test_an_unmatched_quote_that_swallows_the_file_is_refused_naming_the_line() -> None:
+    text = sheet(CHINESE) + '1,E9,"赵六,6222020200112345679,100\r\n' + "王伟,备注\r\n" * 20000
+    with pytest.raises(ExchangeError) as refused:
+        sheet_open(data=text.encode("utf-8"), filename="工资.csv")
+    assert refused.value.code == "sheet_csv_damaged"
+    assert "引号没有配对" in refused.value.zh
+    assert "unmatched quote" in refused.value.en
