@@ -4,6 +4,7 @@ into apps.ledger.staff."""
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 from typing import Any
 
@@ -74,6 +75,8 @@ def account_open_view(model_admin: admin.ModelAdmin, request: HttpRequest) -> Ht
 
 
 class PostingForm(forms.Form):
+    # Made with the form page and carried through the confirmation page: booked once per token.
+    request_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
     account_number = forms.CharField(label=_("账号"), max_length=32)
     direction = forms.ChoiceField(label=_("存取"), choices=StaffPosting.Direction.choices)
     amount = forms.DecimalField(label=_("金额（元）"), max_digits=16, decimal_places=2, min_value=Decimal("0.01"))
@@ -119,14 +122,15 @@ class StaffPostingAdmin(ReadOnlyAdmin):
         """存入 / 支取: the form, then a confirmation page, then the posting and a redirect."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        initial = {"account_number": request.GET.get("account", "")}
+        initial = {"account_number": request.GET.get("account", ""), "request_token": secrets.token_urlsafe(24)}
         form = PostingForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             if request.POST.get("confirm") == "yes":
                 try:
                     posting = staff_posting_request(account=data["account"], direction=data["direction"],
-                                                    amount=data["amount"], memo=data["memo"], user=request.user)
+                                                    amount=data["amount"], memo=data["memo"], user=request.user,
+                                                    request_token=data["request_token"])
                 except StaffPostingRefused as exc:
                     _refusal_to_form(form, exc)
                 else:

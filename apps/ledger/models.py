@@ -159,6 +159,8 @@ class StaffPosting(models.Model):
     decided_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
     reject_reason = models.CharField(_("拒绝原因"), max_length=300, blank=True)
     txn_id = models.UUIDField(_("交易号"), null=True, blank=True)
+    # The confirmation page's one-time token: the same page posted twice (a double click) books once.
+    request_token = models.CharField(_("提交标识"), max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("柜面存取")

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Now
 
 from apps.agreements.models import Company
@@ -144,27 +144,41 @@ def _post(*, posting: StaffPosting) -> None:
 
 
 def staff_posting_request(*, account: LedgerAccount, direction: str, amount: Decimal, memo: str,
-                          user: AbstractBaseUser) -> StaffPosting:
+                          user: AbstractBaseUser, request_token: str | None = None) -> StaffPosting:
     """存入 / 支取 after the confirmation page: posted at once at or below the threshold, otherwise
-    kept as 待复核 for a second staff member."""
+    kept as 待复核 for a second staff member. ``request_token`` (the confirmation page's) makes the
+    call idempotent: the same page posted twice returns the first posting and books nothing more."""
     if not user.has_perm(POST_PERMISSION):
         raise _not_permitted("柜面存取", "post deposits or withdrawals")
+    token = request_token or None
+    if token is not None:
+        earlier = StaffPosting.objects.filter(request_token=token).first()
+        if earlier is not None:
+            return earlier
     staff_posting_check(account=account, direction=direction, amount=amount)
     memo = (memo or "").strip() or f"柜面{StaffPosting.Direction(direction).label}"
     username = user.get_username()
     needs_approval = amount > approval_threshold()
-    with transaction.atomic():
-        status = StaffPosting.Status.PENDING if needs_approval else StaffPosting.Status.POSTED
-        posting = StaffPosting(account=account, direction=direction, amount=amount, memo=memo[:200],
-                               requested_by=username, status=status)
-        if not needs_approval:
-            _post(posting=posting)
-        posting.save()
-        audit_record(actor_kind="staff", actor=username,
-                     action="staff_posting_request" if needs_approval else "staff_posting_post", obj=posting,
-                     company_id=account.company_id,
-                     detail={"direction": direction, "amount": str(amount), "account": account.number,
-                             "txn_id": str(posting.txn_id) if posting.txn_id else ""})
+    try:
+        with transaction.atomic():
+            status = StaffPosting.Status.PENDING if needs_approval else StaffPosting.Status.POSTED
+            posting = StaffPosting(account=account, direction=direction, amount=amount, memo=memo[:200],
+                                   requested_by=username, status=status, request_token=token)
+            if not needs_approval:
+                _post(posting=posting)
+            posting.save()
+            audit_record(actor_kind="staff", actor=username,
+                         action="staff_posting_request" if needs_approval else "staff_posting_post", obj=posting,
+                         company_id=account.company_id,
+                         detail={"direction": direction, "amount": str(amount), "account": account.number,
+                                 "txn_id": str(posting.txn_id) if posting.txn_id else ""})
+    except IntegrityError:
+        # The same token committed by a concurrent POST of the same page: its legs stand, ours
+        # rolled back with this transaction.
+        first = StaffPosting.objects.filter(request_token=token).first() if token is not None else None
+        if first is None:
+            raise
+        return first
     posting.refresh_from_db()
     return posting
 

@@ -4,8 +4,10 @@ staff member approves (never the one who asked). Every refusal leaves the ledger
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -84,8 +86,12 @@ def balance(account: LedgerAccount) -> Decimal:
     return LedgerAccount.objects.get(pk=account.pk).balance
 
 
-def post_form(client: Client, *, number: str, direction: str, amount: str, memo: str = "", confirm: bool):
-    data = {"account_number": number, "direction": direction, "amount": amount, "memo": memo}
+def post_form(client: Client, *, number: str, direction: str, amount: str, memo: str = "", confirm: bool,
+              token: str | None = None):
+    """The posting form (confirm=False) or its confirmation page (confirm=True), each with the form
+    page's one-time token (a fresh one unless given)."""
+    data = {"account_number": number, "direction": direction, "amount": amount, "memo": memo,
+            "request_token": token or uuid.uuid4().hex}
     if confirm:
         data["confirm"] = "yes"
     return client.post(f"{POSTINGS}add/", data)
@@ -186,6 +192,25 @@ def test_a_deposit_shows_a_confirmation_page_then_posts_a_balanced_entry_against
     event = AuditEvent.objects.get(action="staff_posting_post")
     assert (event.actor, event.object_id, event.detail["amount"]) == ("teller-qian", str(posting.pk), "2500.00")
     assert logged_in(teller).get(f"{POSTINGS}{posting.pk}/change/").status_code == 200
+
+
+def test_the_confirmation_posted_twice_books_once(business_clock, teller, account):
+    client = logged_in(teller)
+    form = client.get(f"{POSTINGS}add/?account={EMPLOYEE_NUMBER}").content.decode()
+    token = re.search(r'name="request_token" value="([^"]+)"', form).group(1)
+    assert f'value="{EMPLOYEE_NUMBER}"' in form  # the account page's 存入 / 支取 link fills it in
+    confirm = post_form(client, number=EMPLOYEE_NUMBER, direction="deposit", amount="80.00", confirm=False,
+                        token=token).content.decode()
+    assert f'name="request_token" value="{token}"' in confirm  # carried through the confirmation page
+
+    first = post_form(client, number=EMPLOYEE_NUMBER, direction="deposit", amount="80.00", confirm=True, token=token)
+    second = post_form(client, number=EMPLOYEE_NUMBER, direction="deposit", amount="80.00", confirm=True, token=token)
+
+    posting = StaffPosting.objects.get()
+    assert first["Location"] == second["Location"] == f"{POSTINGS}{posting.pk}/change/"
+    assert balance(account) == Decimal("80.00")
+    assert JournalEntry.objects.count() == 2
+    assert AuditEvent.objects.filter(action="staff_posting_post").count() == 1
 
 
 def test_a_withdrawal_below_zero_is_refused_on_the_form_and_by_the_service(business_clock, teller, account):
