@@ -103,6 +103,18 @@ def text_decode(data: bytes, encoding: str | None) -> tuple[str, str]:
     return text, "gb18030"
 
 
+def _failing_record_line(text: str, delimiter: str) -> int:
+    """The line where the record csv cannot read starts (read again: only on that error)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    line = 0
+    try:
+        for _ in reader:
+            line = reader.line_num
+    except csv.Error:
+        pass
+    return line + 1
+
+
 def _rows(text: str, delimiter: str) -> list[tuple[int, list[str | None]]]:
     """The non-blank rows, numbered as the user sees them; blank cells None. One pass."""
     rows: list[tuple[int, list[str | None]]] = []
@@ -114,9 +126,9 @@ def _rows(text: str, delimiter: str) -> list[tuple[int, list[str | None]]]:
             if cells.count(None) != len(cells):
                 append((number, cells))
     except csv.Error as exc:  # a field past csv's limit (131,072 characters): an unclosed quote
-        line = reader.line_num
-        raise unreadable(f"第 {line} 行起的文本无法按 CSV 读取（{exc}），多半是引号没有配对。请在 Excel 中打开核对后，"
-                         "另存为“Excel 工作簿 (*.xlsx)”后重新导入。",
+        line = _failing_record_line(text, delimiter)
+        raise unreadable(f"从第 {line} 行起的文本无法按 CSV 读取（{exc}），多半是引号没有配对。"
+                         "请在 Excel 中打开核对后，另存为“Excel 工作簿 (*.xlsx)”后重新导入。",
                          f"the text from line {line} cannot be read as CSV ({exc}), most likely an unmatched "
                          'quote. Open it in Excel, check it, save it as "Excel Workbook (*.xlsx)" and import '
                          "again.", "sheet_csv_damaged") from None

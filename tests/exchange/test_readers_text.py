@@ -127,5 +127,6 @@ def test_an_unmatched_quote_that_swallows_the_file_is_refused_naming_the_line() 
     with pytest.raises(ExchangeError) as refused:
         sheet_open(data=text.encode("utf-8"), filename="工资.csv")
     assert refused.value.code == "sheet_csv_damaged"
+    assert "从第 5 行起的文本无法按 CSV 读取" in refused.value.zh
     assert "引号没有配对" in refused.value.zh
     assert "unmatched quote" in refused.value.en
