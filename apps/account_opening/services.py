@@ -22,15 +22,19 @@ from django.db.models.functions import Length
 
 from apps.account_opening.models import AccountOpeningRequest, AccountOpeningRow
 from apps.agreements.models import Agreement
-from apps.agreements.services import agreement_in_term, bank_identity, trust_store
+from apps.agreements.services import bank_identity
 from apps.core.errors import ServiceError
 from apps.core.files import private_file_save, private_file_write, private_path
 from apps.core.services import audit_record
+from apps.intake.errors import FileRefused
+from apps.intake.opening import agreement_header_require, exchange_call, signed_file_open
+from apps.intake.reports import SCREEN_ERRORS, ErrorTally
+from apps.intake.transitions import Transitions, state_transition
 from apps.ledger.models import AccountKind, LedgerAccount
 from payroll_exchange import account_opening as ao
 from payroll_exchange import pki
-from payroll_exchange.envelope import envelope_open, envelope_seal
-from payroll_exchange.errors import ExchangeError, RowError
+from payroll_exchange.envelope import envelope_seal
+from payroll_exchange.errors import RowError
 from payroll_exchange.formats import file_digest
 from payroll_exchange.records import FORMAT_VERSION
 
@@ -39,10 +43,9 @@ AREA = "account-opening"
 # The bank's debit-card prefix (BIN): 6 digits + a 12-digit serial + the Luhn digit = 19 digits.
 ACCOUNT_BIN = "621999"
 ALLOCATE_ATTEMPTS = 5  # another writer taking the next numbers between our read and our insert
-SCREEN_ERRORS = 200
 OPENED_MESSAGE = "开户成功 opened"
 
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+TRANSITIONS: Transitions = {
     "open": ((S.RECEIVED,), S.OPENED),
     "refuse": ((S.RECEIVED,), S.REFUSED),
 }
@@ -52,19 +55,9 @@ class AccountOpeningError(ServiceError):
     pass
 
 
-class AccountOpeningStateError(ServiceError):
-    def __init__(self, *, pk: int, action: str, actual: str | None) -> None:
-        super().__init__("account_opening_state", f"批量开户申请 {pk} 当前状态为“{actual}”，不能{action}。",
-                         f"account opening request {pk} is {actual!r}; it cannot {action}.")
-        self.actual = actual
-
-
 def account_opening_transition(*, pk: int, action: str, **fields: object) -> None:
-    allowed_from, to_status = TRANSITIONS[action]
-    updated = AccountOpeningRequest.objects.filter(pk=pk, status__in=allowed_from).update(status=to_status, **fields)
-    if updated != 1:
-        actual = AccountOpeningRequest.objects.filter(pk=pk).values_list("status", flat=True).first()
-        raise AccountOpeningStateError(pk=pk, action=action, actual=actual)
+    """The pipeline's one guarded transition (apps/intake/transitions.py); StateError otherwise."""
+    state_transition(model=AccountOpeningRequest, transitions=TRANSITIONS, pk=pk, action=action, **fields)
 
 
 def _actor(user: AbstractBaseUser) -> str:
@@ -121,31 +114,23 @@ def _opened_before(*, agreement: Agreement, file_id: str, digest: str) -> Accoun
     )
 
 
-def _file_problems(*, agreement: Agreement, parsed: ao.AccountOpeningFile, load_errors: list[RowError],
-                   now: datetime) -> list[RowError]:
-    """Everything that refuses the file as a whole."""
-    errors = list(load_errors)
+def _file_problems(*, agreement: Agreement, parsed: ao.AccountOpeningFile,
+                   load_errors: list[RowError]) -> list[RowError]:
+    """Everything that refuses the file as a whole, after the shared opening (term, envelope)."""
     header = parsed.header
-    if header.agreement_no != agreement.number or header.payer_unit_no != agreement.payer_unit_no:
-        errors.insert(0, RowError("agreement_mismatch", None, "agreement_no",
-                                  f"文件属于协议 {header.agreement_no}（发薪单位号 {header.payer_unit_no}），"
-                                  f"与所选协议 {agreement.number} 不符，请选择正确的协议。",
-                                  f"The file belongs to agreement {header.agreement_no} (payer unit "
-                                  f"{header.payer_unit_no}), not {agreement.number}; choose the right agreement."))
-    if not agreement_in_term(agreement=agreement, day=now.date()):
-        errors.insert(0, RowError("agreement_out_of_term", None, None,
-                                  f"协议 {agreement.number} 不在有效期内，请联系客户经理续签协议。",
-                                  f"Agreement {agreement.number} is outside its term; renew it first."))
-    errors += ao.account_opening_header_check(request=parsed)
-    return errors
+    agreement_header_require(agreement=agreement, agreement_no=header.agreement_no,
+                             payer_unit_no=header.payer_unit_no)
+    return [*load_errors, *ao.account_opening_header_check(request=parsed)]
 
 
 def _refuse(*, request: AccountOpeningRequest, errors: list[RowError], user: AbstractBaseUser,
             **fields: object) -> AccountOpeningRequest:
-    account_opening_transition(pk=request.pk, action="refuse", refusal_code=errors[0].code,
-                               errors=[asdict(e) for e in errors[:SCREEN_ERRORS]], **fields)
+    tally = ErrorTally.of(errors)  # the same cap and order as the background kinds
+    kept = tally.kept()
+    account_opening_transition(pk=request.pk, action="refuse", refusal_code=kept[0].code,
+                               errors=[asdict(e) for e in kept[:SCREEN_ERRORS]], **fields)
     audit_record(actor_kind="staff", actor=_actor(user), action="account_opening_refused", obj=request,
-                 company_id=request.company_id, detail={"code": errors[0].code, "errors": len(errors), **fields})
+                 company_id=request.company_id, detail={"code": kept[0].code, "errors": tally.total, **fields})
     request.refresh_from_db()
     return request
 
@@ -187,12 +172,11 @@ def _request_work(*, request: AccountOpeningRequest, agreement: Agreement, user:
                   now: datetime) -> AccountOpeningRequest:
     data = private_path(AREA, request.stored_name).read_bytes()
     try:
-        opened = envelope_open(data=data, recipient=bank_identity(), trust=trust_store(now=now), now=now,
-                               expected_kind=ao.ENVELOPE_KIND_REQUEST,
-                               expected_signer=agreement.certificate.fingerprint)
-        parsed, load_errors = ao.account_opening_load(opened.payload)
-    except ExchangeError as exc:
-        return _refuse(request=request, user=user, errors=[RowError(exc.code, None, None, exc.zh, exc.en), *exc.errors])
+        # The one opening every signed file goes through: the term, then the envelope and binding.
+        opened = signed_file_open(data=data, agreement=agreement, kind=ao.ENVELOPE_KIND_REQUEST, now=now)
+        parsed, load_errors = exchange_call(ao.account_opening_load, opened.payload)
+    except FileRefused as exc:
+        return _refuse(request=request, user=user, errors=exc.as_row_errors())
     known = {"file_id": opened.file_id, "digest": opened.digest, "record_count": len(parsed.rows)}
     earlier = _opened_before(agreement=agreement, file_id=opened.file_id, digest=opened.digest)
     if earlier is not None:
@@ -202,7 +186,10 @@ def _request_work(*, request: AccountOpeningRequest, agreement: Agreement, user:
             "如需结果文件，请在该申请中下载。",
             f"This file was already processed on {earlier.created_at:%Y-%m-%d %H:%M} (request {earlier.pk}); "
             "accounts are not opened twice. Download the result from that request.")], **known)
-    problems = _file_problems(agreement=agreement, parsed=parsed, load_errors=load_errors, now=now)
+    try:
+        problems = _file_problems(agreement=agreement, parsed=parsed, load_errors=load_errors)
+    except FileRefused as exc:
+        return _refuse(request=request, user=user, errors=exc.as_row_errors(), **known)
     if problems:
         return _refuse(request=request, user=user, errors=problems, **known)
 
