@@ -139,14 +139,14 @@ class ServiceCardAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("操作"))
     def operations(self, obj: ServiceCard) -> str:
+        if obj.status == CardStatus.WITHDRAWN:
+            return gettext("已注销：%(reason)s") % {"reason": obj.status_reason}
         buttons = [("cards_servicecard_pin", gettext("设置/重置密码")), ("cards_servicecard_unlock", gettext("解锁"))]
         if obj.status == CardStatus.ACTIVE:
             buttons.append(("cards_servicecard_block", gettext("挂失")))
         if obj.status == CardStatus.BLOCKED:
             buttons.append(("cards_servicecard_unblock", gettext("解除挂失")))
-        if obj.status != CardStatus.WITHDRAWN:
-            buttons += [("cards_servicecard_withdraw", gettext("注销")),
-                        ("cards_servicecard_replace", gettext("补发新卡"))]
+        buttons += [("cards_servicecard_withdraw", gettext("注销")), ("cards_servicecard_replace", gettext("补发新卡"))]
         return format_html_join(" ", '<a class="button" href="{}">{}</a>',
                                 ((reverse(f"admin:{name}", args=[obj.pk]), label) for name, label in buttons))
 
@@ -228,8 +228,12 @@ class ServiceCardAdmin(admin.ModelAdmin):
         card = self._card(request, pk)
         form = CardPinForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            card_pin_set(card=card, pin=form.pin, actor=request.user.get_username())
-            return self._done(request, card, gettext("已为 %(card)s 设置新密码。") % {"card": card.masked_number})
+            try:
+                card_pin_set(card=card, pin=form.pin, actor=request.user.get_username())
+            except CardStateError as exc:
+                form.add_error(None, exc.message(get_language() or "zh-hans"))
+            else:
+                return self._done(request, card, gettext("已为 %(card)s 设置新密码。") % {"card": card.masked_number})
         return staff_form_response(
             request, model_admin=self, title=gettext("设置/重置服务卡密码"), form=form, objects=[card],
             intro=gettext("新密码由企业代理人当面输入两次。重置密码会清零错误次数，但不会解锁已锁定的卡。"),
@@ -239,7 +243,11 @@ class ServiceCardAdmin(admin.ModelAdmin):
     def unlock_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         card = self._card(request, pk)
         if request.method == "POST":
-            card_unlock(card=card, actor=request.user.get_username())
+            try:
+                card_unlock(card=card, actor=request.user.get_username())
+            except CardStateError as exc:
+                self.message_user(request, exc.message(get_language() or "zh-hans"), messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:cards_servicecard_change", args=[card.pk]))
             return self._done(request, card, gettext("已解锁 %(card)s。") % {"card": card.masked_number})
         return staff_form_response(
             request, model_admin=self, title=gettext("解锁服务卡"), objects=[card],
@@ -312,7 +320,7 @@ class ServiceCardAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("解锁所选服务卡"), permissions=["manage"])
     def unlock_selected(self, request: HttpRequest, queryset: QuerySet[ServiceCard]) -> None:
-        cards = list(queryset.filter(locked_at__isnull=False))
+        cards = list(queryset.filter(locked_at__isnull=False).exclude(status=CardStatus.WITHDRAWN))
         for card in cards:
             card_unlock(card=card, actor=request.user.get_username())
         self.message_user(request, gettext("已解锁 %(count)d 张服务卡。") % {"count": len(cards)}, messages.SUCCESS)

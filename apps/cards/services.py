@@ -41,9 +41,15 @@ def card_issue(*, company: Company, number: str, pin: str, actor: str = "bank",
     return card
 
 
+def _not_withdrawn(card: ServiceCard) -> None:
+    if ServiceCard.objects.filter(pk=card.pk, status=CardStatus.WITHDRAWN).exists():
+        raise CardStateError(*_REFUSED[CardStatus.WITHDRAWN])
+
+
 def card_pin_set(*, card: ServiceCard, pin: str, actor: str = "bank") -> None:
     """Set a new PIN (bank staff reset). Also clears the failure counter, not the lock."""
     pin_check_format(pin)
+    _not_withdrawn(card)
     ServiceCard.objects.filter(pk=card.pk).update(pin_hash=make_password(pin), failed_attempts=0)
     card.refresh_from_db(fields=["pin_hash", "failed_attempts"])
     # The PIN never reaches the audit log or any logger.
@@ -51,6 +57,7 @@ def card_pin_set(*, card: ServiceCard, pin: str, actor: str = "bank") -> None:
 
 
 def card_unlock(*, card: ServiceCard, actor: str = "bank") -> None:
+    _not_withdrawn(card)
     ServiceCard.objects.filter(pk=card.pk).update(locked_at=None, failed_attempts=0)
     card.refresh_from_db(fields=["locked_at", "failed_attempts"])
     audit_record(actor_kind="staff", actor=actor, action="card_unlock", obj=card, company_id=card.company_id)

@@ -15,7 +15,15 @@ from django.test import Client
 
 from apps.cards.errors import CardLoginError, CardNumberInvalid, CardPinInvalid, CardStateError
 from apps.cards.models import CardStatus, ServiceCard
-from apps.cards.services import card_authenticate, card_block, card_replace, card_unblock, card_withdraw
+from apps.cards.services import (
+    card_authenticate,
+    card_block,
+    card_pin_set,
+    card_replace,
+    card_unblock,
+    card_unlock,
+    card_withdraw,
+)
 from apps.core.models import AuditEvent
 from payroll_exchange.clock import BUSINESS_TZ
 from tests.factories import CARD_PIN, unionpay_account
@@ -130,6 +138,10 @@ def test_withdraw_is_for_good(our_agent, batch, first):
         assert "已注销" in refused.value.zh or "未挂失" in refused.value.zh
     with pytest.raises(CardStateError):
         card_replace(card=our_agent.card, number=NEW_NUMBER, pin="135790", reason="补卡", actor="clerk01")
+    with pytest.raises(CardStateError):
+        card_pin_set(card=our_agent.card, pin="135790", actor="clerk01")
+    with pytest.raises(CardStateError):
+        card_unlock(card=our_agent.card, actor="clerk01")
     assert snapshot() == before
     batch.refresh_from_db()
     assert batch.status == "stored"
@@ -188,6 +200,19 @@ def test_the_card_page_lists_what_the_card_submitted_and_offers_the_actions(our_
         assert label in page
         assert f"{CARDS}{our_agent.card.pk}/{url}/" in page
     assert f"{CARDS}{our_agent.card.pk}/unblock/" not in page
+
+
+def test_a_withdrawn_card_page_offers_no_action_and_its_actions_refuse(our_agent, counter):
+    card_withdraw(card=our_agent.card, reason="企业解约", actor="clerk01")
+    page = counter.get(f"{CARDS}{our_agent.card.pk}/change/").content.decode()
+    assert "已注销：企业解约" in page
+    for url in ("pin", "unlock", "block", "unblock", "withdraw", "replace"):
+        assert f"{CARDS}{our_agent.card.pk}/{url}/" not in page
+    before = snapshot()
+    assert counter.post(f"{CARDS}{our_agent.card.pk}/unlock/").status_code == 302
+    refused = counter.post(f"{CARDS}{our_agent.card.pk}/pin/", {"pin1": "135790", "pin2": "135790"})
+    assert "此卡已注销" in refused.content.decode()
+    assert snapshot() == before
 
 
 def test_block_from_the_admin_needs_a_reason(our_agent, counter):
