@@ -206,3 +206,30 @@ def test_stale_after_is_the_production_interval(settings):
     assert (settings.INTAKE_SWEEP_SECONDS, settings.INTAKE_STALE_SECONDS, settings.INTAKE_MAX_ATTEMPTS) == (15, 30, 3)
     assert intake_work.stale_after().total_seconds() == 30
     assert settings.CELERY_BEAT_SCHEDULE["intake-sweep"]["schedule"] == 15
+
+
+def test_a_raw_exception_while_opening_the_envelope_is_recorded_never_a_loop(submitted, monkeypatch):
+    """What a certificate cryptography refuses with its own exception type did before the core
+    mapped it: here any such escape is an attempt, and the third makes error."""
+    from cryptography import x509
+
+    from apps.intake import opening
+
+    def poison(**kwargs):
+        raise x509.DuplicateExtension("duplicate extension", x509.ObjectIdentifier("2.5.29.19"))
+
+    monkeypatch.setattr(opening, "envelope_open", poison)
+    batch = submitted()
+    outcomes = [intake_work_run(kind="payroll", pk=batch.pk) for _ in range(4)]
+    assert outcomes == [FAILED, FAILED, GAVE_UP, NOTHING]
+    batch.refresh_from_db()
+    assert (batch.status, batch.system_error) == (BatchStatus.ERROR, "DuplicateExtension: duplicate extension")
+
+
+def test_a_worker_that_starts_sweeps(monkeypatch):
+    from apps.intake import signals, tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.intake_sweep_task, "apply_async", lambda **kwargs: sent.append(kwargs))
+    signals.sweep_on_worker_start(sender=None)
+    assert sent == [{"retry": False}]
