@@ -162,12 +162,14 @@ def _sheet_open(*, data: bytes, filename: str, options: SheetOptions,
     return info, rows
 
 
-def sheet_open(*, data: bytes, filename: str,
-               options: SheetOptions = SheetOptions()) -> tuple[SheetInfo, Iterator[tuple[int, list[str | None]]]]:
+def sheet_open(*, data: bytes, filename: str, options: SheetOptions = SheetOptions(),
+               first_row: int = 1) -> tuple[SheetInfo, Iterator[tuple[int, list[str | None]]]]:
     """(what was read, its non-blank rows: (row number as the user sees it, cells as text; empty
     cells None)). Hidden or filtered rows holding data are refused unless ``options.hidden_rows``
-    says "skip" or "include". Raises only ExchangeError."""
-    info, rows = _sheet_open(data=data, filename=filename, options=options)
+    says "skip" or "include"; with ``first_row`` (where the data starts), hidden rows above it
+    (titles, headings) do not count and ``SheetInfo.headers`` is row ``first_row - 1``. Every row
+    is still given. Raises only ExchangeError."""
+    info, rows = _sheet_open(data=data, filename=filename, options=options, first_row=first_row)
     return info, iter(rows)
 
 

@@ -69,3 +69,19 @@ def test_unknown_hidden_rows_option_is_refused() -> None:
         sheet_open(data=workbook_bytes(one_sheet), filename="工资.xlsx", options=SheetOptions(hidden_rows="maybe"))
     assert refused.value.code == "sheet_option"
     assert "refuse, skip, include" in refused.value.en
+
+
+def test_sheet_open_with_first_row_ignores_hidden_rows_above_the_data_and_gives_headers() -> None:
+    def hidden_title(workbook: Workbook) -> None:
+        sheet = workbook.active
+        for row in [["批量开户 2026-03"], HEADINGS, *ROWS]:
+            sheet.append(row)
+        sheet.row_dimensions[1].hidden = True
+
+    data = workbook_bytes(hidden_title)
+    with pytest.raises(ExchangeError) as refused:
+        sheet_open(data=data, filename="开户.xlsx")
+    assert refused.value.code == "sheet_hidden_rows"
+    info, rows = sheet_open(data=data, filename="开户.xlsx", first_row=3)
+    assert (info.hidden_rows, info.headers[3]) == ((), "姓名")
+    assert [number for number, _ in rows] == [1, 2, 3, 4]
