@@ -1,4 +1,4 @@
-"""The service-hours gate: bank working days, 09:00–16:30 Asia/Shanghai, on the business clock."""
+"""The kiosk's closed page. The hours themselves are decided in one place, apps/core/hours.py."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 
-from apps.core import clock
-from apps.workdays.services import ServiceHours, service_hours_status
+from apps.core.hours import service_hours_now as kiosk_hours_now
+from apps.workdays.services import ServiceHours
 
-
-def kiosk_hours_now() -> ServiceHours:
-    return service_hours_status(at=clock.now())
+__all__ = ["kiosk_closed_response", "kiosk_hours_now"]
 
 
 def kiosk_closed_response(request: HttpRequest, hours: ServiceHours) -> HttpResponse:
