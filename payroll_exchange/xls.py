@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 from payroll_exchange.cells import (
@@ -44,23 +45,60 @@ def encrypted_refused() -> Exception:
                       'then save it as "Excel Workbook (*.xlsx)" and import again.', "sheet_encrypted")
 
 
-def _streams(data: bytes, sink: io.StringIO) -> set[str]:
+def _streams(data: bytes, sink: io.StringIO) -> tuple[Any, set[str]]:
     from xlrd import compdoc
 
     try:
         document = compdoc.CompDoc(data, logfile=sink)
     except (compdoc.CompDocError, *_XLRD_FAILURES) as exc:
         raise _damaged(f"复合文档结构：{exc}") from None
-    return {entry.name for entry in document.dirlist}
+    return document, {entry.name for entry in document.dirlist}
 
 
-def _book(data: bytes) -> Any:
+_BOF, _EOF, _BOUNDSHEET, _FORMULA = 0x0809, 0x000A, 0x0085, 0x0006
+
+
+def _records(stream: bytes, start: int) -> Iterator[tuple[int, int]]:
+    """(record id, position of its body) of one BOF…EOF substream (embedded charts skipped)."""
+    depth = 0
+    position = start
+    while position + 4 <= len(stream):
+        record, length = struct.unpack_from("<HH", stream, position)
+        if record == _BOF:
+            depth += 1
+        elif record == _EOF:
+            depth -= 1
+            if depth <= 0:
+                return
+        elif depth == 1:
+            yield record, position + 4
+        position += 4 + length
+
+
+def _zero_formulas(stream: bytes) -> list[set[tuple[int, int]]]:
+    """For each worksheet, the (row, column) of its formula cells whose cached result is the
+    number 0. LibreOffice's .xls writer stores every text result so, "" included: a template row
+    of =IF(A7="","",…) holds nothing but such cells, and is blank on screen."""
+    positions = [struct.unpack_from("<I", stream, body)[0] for record, body in _records(stream, 0)
+                 if record == _BOUNDSHEET and stream[body + 5] == 0]  # type 0: a worksheet
+    found = []
+    for start in positions:
+        cells = set()
+        for record, body in _records(stream, start):
+            if record == _FORMULA and stream[body + 6:body + 14] == bytes(8):
+                cells.add(struct.unpack_from("<HH", stream, body))
+        found.append(cells)
+    return found
+
+
+def _book(data: bytes) -> tuple[Any, list[set[tuple[int, int]]]]:
+    """xlrd's book, and each worksheet's formula cells that cached the number 0."""
     import xlrd
     from xlrd.compdoc import CompDocError
     from xlrd.formula import FormulaError
 
     sink = io.StringIO()
-    streams = _streams(data, sink)
+    document, streams = _streams(data, sink)
     if "EncryptedPackage" in streams or "EncryptionInfo" in streams:
         raise encrypted_refused()  # an .xlsx saved with a password: the zip is inside, encrypted
     if not streams & {"Workbook", "Book", "WORKBOOK", "BOOK"}:
@@ -81,7 +119,12 @@ def _book(data: bytes) -> Any:
         raise _damaged(type(exc).__name__) from None
     if book.biff_version and book.biff_version < 50:
         raise biff_old_refused(f"BIFF{book.biff_version // 10}")
-    return book
+    try:
+        stream = bytes(document.get_named_stream("Workbook" if "Workbook" in streams else "Book") or b"")
+        zero_formulas = _zero_formulas(stream)
+    except (CompDocError, *_XLRD_FAILURES):  # xlrd read it: the template-row rule is a refinement
+        zero_formulas = []
+    return book, zero_formulas
 
 
 def _has_data(sheet: Any) -> bool:
@@ -103,7 +146,7 @@ def _format_kinds(book: Any) -> dict[int, str | None]:
     return kinds
 
 
-def _rows(book: Any, sheet: Any) -> list[tuple[int, list[str | None]]]:
+def _rows(book: Any, sheet: Any, zero_formulas: set[tuple[int, int]]) -> list[tuple[int, list[str | None]]]:
     import xlrd
 
     epoch = MAC_EPOCH if book.datemode else WINDOWS_EPOCH
@@ -130,19 +173,20 @@ def _rows(book: Any, sheet: Any) -> list[tuple[int, list[str | None]]]:
                 cells.append("TRUE" if value else "FALSE")
             else:
                 cells.append(cell_text(value))
-        if cells.count(None) != len(cells):
+        if cells.count(None) != len(cells) and not (
+                zero_formulas and all((r, c) in zero_formulas for c, cell in enumerate(cells) if cell is not None)):
             rows.append((r + 1, cells))
     return rows
 
 
 def xls_read(data: bytes, *, sheet: str | None = None) -> SheetData:
     """The chosen worksheet of an .xls (see ``cells.sheet_choose``). Raises only ExchangeError."""
-    book = _book(data)
+    book, zero_formulas = _book(data)
     try:
         sheets = [(s.name, _STATES.get(s.visibility, "hidden")) for s in book.sheets()]
         index = sheet_choose(sheets, sheet, lambda i: _has_data(book.sheet_by_index(i)))
         chosen = book.sheet_by_index(index)
-        rows = _rows(book, chosen)
+        rows = _rows(book, chosen, zero_formulas[index] if index < len(zero_formulas) else set())
         hidden_rows = frozenset(r + 1 for r, info in chosen.rowinfo_map.items() if info.hidden)
         hidden_columns = tuple(sorted(c + 1 for c, info in chosen.colinfo_map.items() if info.hidden))
         filtered = any("FilterDatabase" in (name.name or "") for name in book.name_obj_list
