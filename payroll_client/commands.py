@@ -61,8 +61,9 @@ def _facts_print(facts: SheetFacts | None) -> None:
     """How the sheet was read, after a file was made from it (the review shows it for payroll)."""
     if facts is None:
         return
-    shown = facts.source_file + (f" 工作表 sheet “{facts.sheet_name}”" if facts.sheet_name else "")
-    shown += f" ({facts.kind}{', ' + facts.encoding if facts.encoding else ''})" if facts.kind else ""
+    from payroll_client.sheet_input import read_text
+
+    shown = read_text(source=facts.source_file, sheet=facts.sheet_name, kind=facts.kind, encoding=facts.encoding)
     print(f"  读取 read: {shown}")
     if facts.hidden_rows:
         print(f"  隐藏行 hidden rows: {facts.hidden_rows}")
@@ -358,6 +359,8 @@ def cmd_return(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    from payroll_client.sheet_input import read_text
+
     conn, _ = _acting(args, "info_query")
     rows = files_made_list(conn=conn, agreement_no=args.agreement)
     for r in rows:
@@ -365,9 +368,8 @@ def cmd_history(args: argparse.Namespace) -> int:
               f"{r['pay_date'] or '-':10} {r['record_count']:>7} {r['total_amount'] or '-':>14}  "
               f"制作 {r['operator']} 复核 {r['reviewer'] or '-'}  {r['digest']}")
         if r["source_file"]:
-            read = r["source_file"] + (f" 工作表 “{r['sheet_name']}”" if r["sheet_name"] else "")
-            read += f" ({r['sheet_kind']}{', ' + r['sheet_encoding'] if r['sheet_encoding'] else ''})" \
-                if r["sheet_kind"] else ""
+            read = read_text(source=r["source_file"], sheet=r["sheet_name"], kind=r["sheet_kind"],
+                             encoding=r["sheet_encoding"])
             hidden = f"  隐藏行 {r['hidden_rows']}" if r["hidden_rows"] else ""
             print(f"    读取 read: {read}{hidden}")
     print(f"共 {len(rows)} 个文件 files")

@@ -71,21 +71,23 @@ def hidden_text(info: sheets.SheetInfo | None) -> tuple[str, str]:
     return zh, en
 
 
+def read_text(*, source: str, sheet: str | None, kind: str, encoding: str | None) -> str:
+    """"工资.xlsx 工作表 “十二月” (Excel 工作簿)": one wording on the review, the checklist and in 信息查询."""
+    text = source + (f" 工作表 “{sheet}”" if sheet else "")
+    if kind:
+        text += f" ({kind}" + (f", 编码 {encoding}" if encoding else "") + ")"
+    return text
+
+
 def sheet_text(info: sheets.SheetInfo | None, filename: str) -> tuple[str, str]:
-    """("工资.xlsx 工作表 “十二月” (Excel 工作簿)", "…"): what was read, as the review prints it."""
+    """What was read, as the review prints it: (zh, en)."""
     name = Path(filename).name
     if info is None:
         return name, name
-    zh, en = name, name
-    if info.sheet:
-        zh += f" 工作表 “{info.sheet}”"
-        en += f", sheet “{info.sheet}”"
-    zh += f" ({info.kind_zh}"
-    en += f" ({info.kind_en}"
-    if info.encoding:
-        zh += f", 编码 {info.encoding}"
-        en += f", encoding {info.encoding}"
-    return zh + ")", en + ")"
+    zh = read_text(source=name, sheet=info.sheet, kind=info.kind_zh, encoding=info.encoding)
+    en = name + (f", sheet “{info.sheet}”" if info.sheet else "")
+    en += f" ({info.kind_en}" + (f", encoding {info.encoding}" if info.encoding else "") + ")"
+    return zh, en
 
 
 def facts_from(info: sheets.SheetInfo | None, filename: str) -> SheetFacts:

@@ -185,7 +185,7 @@ def test_employee_import_and_account_opening_take_the_sheet_options(client: Clie
     pin = {"PAYROLL_CLIENT_PIN": "135790"}
     assert client.run("employee-import", str(sheet), "--out", str(tmp_path / "e1"), env=pin).returncode == 2
     made = client.ok("employee-import", str(sheet), "--sheet", "员工", "--out", str(tmp_path / "e2"), env=pin)
-    assert "工作表 sheet “员工”" in made.stdout
+    assert "工作表 “员工”" in made.stdout
 
     opening = [[r[0], r[1], r[2], "13900001111"] for r in payroll_rows(2)]
     sheet = tmp_path / "开户.xlsx"
