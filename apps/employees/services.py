@@ -11,17 +11,15 @@ from apps.agreements.models import Agreement
 from apps.cards.models import ServiceCard
 from apps.cards.services import card_actor
 from apps.core import clock
-from apps.core.files import private_path
 from apps.core.hours import service_hours_require
 from apps.core.services import audit_record
 from apps.employees.models import Employee, EmployeeFile, EmployeeFileRow
 from apps.employees.selectors import registry_names
-from apps.intake.errors import FileRefused
-from apps.intake.kinds import FileKind, file_kind
-from apps.intake.opening import agreement_header_require, exchange_call, signed_file_open
+from apps.intake.kinds import FileKind
 from apps.intake.reports import ErrorTally, intake_refuse
+from apps.intake.steps import signed_file_load
 from apps.intake.transitions import Transitions, pipeline_transitions, state_transition
-from apps.intake.uploads import UPLOADS, upload_accept, work_queue_after_confirm
+from apps.intake.uploads import upload_accept, work_queue_after_confirm
 from apps.intake.work import DONE, Work, intake_work_run
 from payroll_exchange.checks import employee_check
 from payroll_exchange.errors import RowError
@@ -77,29 +75,21 @@ def _registry_problems(*, company_id: int, operation: str, rows, errors: ErrorTa
 
 def employee_file_open_step(work: Work) -> None:
     """The validating step: open, check the rows and the registry, keep the rows for 查看."""
-    kind = file_kind(KIND)
     employee_file = EmployeeFile.objects.select_related("agreement__certificate").get(pk=work.pk)
-    agreement = employee_file.agreement
     now = clock.now()
-    data = private_path(UPLOADS, employee_file.stored_name).read_bytes()
-    opened = signed_file_open(data=data, agreement=agreement, kind="employees", now=now)
-    identity = {"file_id": opened.file_id, "digest": opened.digest}
-    tally = ErrorTally()
-    try:
-        parsed, _tally = exchange_call(employee_load, opened.payload, errors=tally)
-        header = parsed.header
-        agreement_header_require(agreement=agreement, agreement_no=header.agreement_no,
-                                 payer_unit_no=header.payer_unit_no)
-    except FileRefused as exc:
-        intake_refuse(kind=kind, pk=work.pk, tally=ErrorTally.of(exc.as_row_errors()), **identity)
+    loaded = signed_file_load(work=work, record=employee_file, envelope_kind="employees", loader=employee_load,
+                              now=now)
+    if loaded is None:
         return
+    parsed, tally, identity = loaded.parsed, loaded.tally, loaded.identity
+    header = parsed.header
     fields = {**identity, "operation": header.operation, "record_count": len(parsed.rows)}
     work.progress()
     employee_check(employees=parsed, today=now.date(), errors=tally)
     _registry_problems(company_id=employee_file.company_id, operation=header.operation, rows=parsed.rows,
                        errors=tally)
     if tally:
-        intake_refuse(kind=kind, pk=work.pk, tally=tally, **fields)
+        intake_refuse(kind=work.kind, pk=work.pk, tally=tally, **fields)
         return
     with transaction.atomic():
         EmployeeFileRow.objects.filter(file_id=work.pk).delete()  # a rerun replaces, never doubles
@@ -114,7 +104,7 @@ def employee_file_open_step(work: Work) -> None:
                                          error_codes={}, **fields)
         except IntegrityError:
             EmployeeFileRow.objects.filter(file_id=work.pk).delete()
-            intake_refuse(kind=kind, pk=work.pk, tally=ErrorTally.of([RowError(
+            intake_refuse(kind=work.kind, pk=work.pk, tally=ErrorTally.of([RowError(
                 "file_already_submitted", None, None, "同一文件已经提交过，无需重复提交。",
                 "This same file was already submitted.")]), **fields)
 

@@ -17,15 +17,13 @@ from apps.agreements.models import Agreement
 from apps.cards.models import ServiceCard
 from apps.cards.services import card_actor
 from apps.core import clock
-from apps.core.files import private_file_write, private_path
+from apps.core.files import private_file_write
 from apps.core.hours import service_hours_require
 from apps.core.services import audit_record
 from apps.employees.selectors import REGISTRY_CHUNK, registry_names
-from apps.intake.errors import FileRefused
-from apps.intake.kinds import file_kind
-from apps.intake.opening import agreement_header_require, exchange_call, signed_file_open
 from apps.intake.reports import ErrorTally, error_report_delete, intake_refuse
-from apps.intake.uploads import UPLOADS, upload_accept, work_queue_after_confirm
+from apps.intake.steps import signed_file_load
+from apps.intake.uploads import upload_accept, work_queue_after_confirm
 from apps.intake.work import DONE, Work, intake_work_run
 from apps.payroll.errors import PayDateOutOfWindow
 from apps.payroll.models import FREEING_STATUSES, BatchStatus, PayrollBatch
@@ -73,25 +71,15 @@ def _duplicates(*, batch: PayrollBatch, batch_no: str, digest: str, file_id: str
 
 def payroll_prevalidate_step(work: Work) -> None:
     """The validating step: open, check, match the registry, prepare the rows for storing."""
-    kind = file_kind(KIND)
     batch = PayrollBatch.objects.select_related("agreement__certificate", "company").get(pk=work.pk)
     agreement = batch.agreement
     now = clock.now()
     today = now.date()
-    data = private_path(UPLOADS, batch.stored_name).read_bytes()
-    opened = signed_file_open(data=data, agreement=agreement, kind="payroll", now=now)
-    del data
-    identity = {"digest": opened.digest, "file_id": opened.file_id}
-    tally = ErrorTally()
-    try:
-        # The loader and the checks count into the tally: never every error in memory.
-        payroll, _tally = exchange_call(payroll_load, opened.payload, errors=tally)
-        header = payroll.header
-        agreement_header_require(agreement=agreement, agreement_no=header.agreement_no,
-                                 payer_unit_no=header.payer_unit_no)
-    except FileRefused as exc:
-        intake_refuse(kind=kind, pk=work.pk, tally=ErrorTally.of(exc.as_row_errors()), **identity)
+    loaded = signed_file_load(work=work, record=batch, envelope_kind="payroll", loader=payroll_load, now=now)
+    if loaded is None:
         return
+    payroll, tally, identity = loaded.parsed, loaded.tally, dict(loaded.identity)
+    header = payroll.header
     rows = payroll.rows
     total = len(rows)
     work.progress(rows_done=0, rows_total=total)
@@ -100,7 +88,7 @@ def payroll_prevalidate_step(work: Work) -> None:
                  "expected_fee": expected_fee(fee_per_payment=agreement.fee_per_payment, count=total)}
     payroll_check(payroll=payroll, today=today, single_limit=agreement.single_limit, max_days_ahead=PAY_WINDOW_DAYS,
                   errors=tally)
-    tally.extend(_duplicates(batch=batch, batch_no=header.batch_no, digest=opened.digest, file_id=opened.file_id))
+    tally.extend(_duplicates(batch=batch, batch_no=header.batch_no, **loaded.identity))
 
     # 员工登记比对: another name is an error; an unknown account is a new employee.
     new_employees: list[dict] = []
@@ -126,11 +114,11 @@ def payroll_prevalidate_step(work: Work) -> None:
 
     identity |= {"new_employee_count": new_count, "new_employees": new_employees}
     if tally:
-        intake_refuse(kind=kind, pk=work.pk, tally=tally, **identity)
+        intake_refuse(kind=work.kind, pk=work.pk, tally=tally, **identity)
         return
     # What storing reads, prepared now that the rows are parsed: no second decryption or parse,
     # and storing checks the digest recorded here before it writes a single row.
-    prepared = payroll_rows_prepare(batch_id=work.pk, payload=opened.payload, rows=rows)
+    prepared = payroll_rows_prepare(batch_id=work.pk, payload=loaded.payload, rows=rows)
     private_file_write(area=VALIDATED, name=batch.stored_name, data=prepared)
     identity["rows_digest"] = file_digest(prepared)
     error_report_delete(stored_name=batch.stored_name)
@@ -140,8 +128,8 @@ def payroll_prevalidate_step(work: Work) -> None:
                              error_count=0, errors=[], error_codes={}, **identity)
     except IntegrityError:
         # Another upload of the same batch number or file won the race for the unique constraint.
-        duplicates = _duplicates(batch=batch, batch_no=header.batch_no, digest=opened.digest, file_id=opened.file_id)
-        intake_refuse(kind=kind, pk=work.pk, tally=ErrorTally.of(duplicates or [_error(
+        duplicates = _duplicates(batch=batch, batch_no=header.batch_no, **loaded.identity)
+        intake_refuse(kind=work.kind, pk=work.pk, tally=ErrorTally.of(duplicates or [_error(
             "file_already_submitted", None, "同一文件已经提交过。", "This same file was already submitted.")]))
 
 
