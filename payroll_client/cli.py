@@ -7,6 +7,7 @@ service. Refusals print in Chinese and English and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -229,6 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\n已取消 cancelled; nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (history | head): nothing to tell, and no second
+        # error when Python flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return failures.EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 - the top-level handler: never a traceback on the console
         known = failures.failure_text(exc)
         if known is not None:

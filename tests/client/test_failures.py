@@ -240,3 +240,23 @@ def test_batch_number_reused_for_the_agreement_is_refused_unless_asked(client: C
     assert encrypt(client, sheet, tmp_path / "fourth", "--reuse-batch", batch="B7").returncode == 0
     assert history_count(client) == "共 3 个文件 files"
     assert "batch_reuse " in client.ok("log", user="admin").stdout
+
+
+def test_output_into_a_closed_pipe_is_quiet(client: Client) -> None:
+    """history | head: the reader has gone before the client writes (its end of the pipe is closed)."""
+    import os
+
+    from tests.client.conftest import BUSINESS_NOW, CLIENT, PASSWORDS
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYROLL_CLIENT")}
+    env.update(PAYROLL_CLIENT_HOME=str(client.home), PAYROLL_CLIENT_USER="0001",
+               PAYROLL_CLIENT_PASSWORD=PASSWORDS["0001"], BUSINESS_CLOCK=BUSINESS_NOW)
+    try:
+        result = subprocess.run([CLIENT, "history"], stdout=write_end, stderr=subprocess.PIPE, text=True, env=env,
+                                timeout=60, check=False)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 1
+    assert result.stderr == ""
