@@ -9,6 +9,7 @@ and Referrer-Policy: same-origin.
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -17,10 +18,13 @@ from django.urls import URLPattern, reverse
 from django.utils.cache import get_max_age
 
 from apps.kiosk.urls import urlpatterns
-from tests.factories import employee_file_bytes, employee_rows, payroll_file_bytes, payroll_rows, upload
+from tests.factories import CARD_PIN, employee_file_bytes, employee_rows, payroll_file_bytes, payroll_rows, upload
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 HANDLER_ATTRIBUTE = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
+# The browser test drives Playwright's sync API (an event loop in this thread) between ORM calls.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
 JS_URL = re.compile(r"""(href|src|action)\s*=\s*["']?\s*javascript:""", re.IGNORECASE)
 
 
@@ -131,3 +135,53 @@ def test_static_files_keep_their_cache_and_the_back_office_its_own_headers(db):
     admin = Client().get("/admin/login/")
     assert admin["X-Frame-Options"] == "DENY"
     assert "Content-Security-Policy" not in admin  # Django's admin pages keep their own inline bits
+
+
+# --- in Chromium: the kiosk's own script runs under the policy, and nothing is blocked ---------------
+
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || "inline"));
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from tests.support.browser import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_kiosk_script_works_under_the_policy_and_nothing_is_blocked(browser, live_server, our_agent):
+    from playwright.sync_api import expect
+
+    from apps.cards.throttle import kiosk_login_failed, kiosk_login_reserve
+    from tests.support.browser import kiosk_page, swipe_and_pin
+
+    with kiosk_page(browser, live_server.url) as page:
+        page.add_init_script(CSP_LISTENER)
+        page.goto("/")
+        swipe_and_pin(page, our_agent.card_number, CARD_PIN)  # the swipe field, the PIN pad: kiosk.js
+        page.wait_for_url("**/home/")
+        assert page.evaluate("window.__cspViolations") == []
+        for path in ("/payroll/", "/employees/", "/returns/", "/payroll/upload/", "/employees/upload/"):
+            page.goto(path)
+            assert page.evaluate("window.__cspViolations") == [], path
+        page.click("#logout-form button")
+        page.wait_for_url(f"{live_server.url}/")
+
+        # The countdown of a waiting kiosk (this browser's address) ticks by itself.
+        for _ in range(5):
+            assert kiosk_login_reserve(address="127.0.0.1") == 0
+            kiosk_login_failed(address="127.0.0.1")
+        response = page.goto("/")
+        assert response.status == 429
+        clock = page.locator(".wait-clock")
+        first = clock.inner_text()
+        expect(clock).not_to_have_text(first, timeout=5_000)
+        assert page.evaluate("window.__cspViolations") == []
