@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import check_password, get_hasher, make_password
 from django.db import transaction
 
 from apps.cards.errors import CardLockedError, CardLoginError
@@ -41,8 +41,6 @@ def _pin_matches(pin: object, encoded: str | None) -> bool:
     """One hasher run whatever the input, so a malformed PIN costs what a wrong one costs."""
     text = pin if isinstance(pin, str) else ""
     if encoded is None:
-        from django.contrib.auth.hashers import get_hasher
-
         algorithm = get_hasher().algorithm  # settings may change (tests): one dummy per hasher
         if algorithm not in _dummy_pin_hash:
             _dummy_pin_hash[algorithm] = make_password("000000")
