@@ -159,10 +159,13 @@ NOTES = ["请核对以上内容与自助平台报告一致, 打印, 签字并加
          "Compare with the kiosk's report, print, sign, and stamp with the company seal."]
 
 
-def _box(title: str, width: int = 38) -> list[str]:
-    pad = width - 2 - _display_width(title)
-    return ["+" + "-" * width + "+", f"| {title}{' ' * pad} |", *(["|" + " " * width + "|"] * 3),
-            "+" + "-" * width + "+"]
+def _box(title: str, body: tuple[str, ...] = ("", "", ""), width: int = 38) -> list[str]:
+    width = max(width, *(_display_width(line) + 2 for line in (title, *body)))
+
+    def row(text: str) -> str:
+        return f"| {text}{' ' * (width - 2 - _display_width(text))} |"
+
+    return ["+" + "-" * width + "+", row(title), *(row(line) for line in body), "+" + "-" * width + "+"]
 
 
 def _display_width(text: str) -> int:
@@ -175,7 +178,7 @@ def checklist_text(*, checklist: Checklist) -> str:
     # In full on one line (to copy and search), then in groups of four to compare by eye.
     lines += [f"文件摘要 SHA-256: {checklist.digest}", *(f"    {line}" for line in digest_lines(checklist.digest))]
     lines += ["", *NOTES, "", *SIGNATURES, "", *_box("加盖公章 Company stamp"),
-              *_box("银行受理 For the bank (受理人 / 日期 / 业务章)")]
+              *_box("银行受理 For the bank", ("受理人 Clerk:", "日期 Date:", "业务章 Bank stamp:", ""))]
     return "\n".join(lines) + "\n"
 
 
