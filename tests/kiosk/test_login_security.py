@@ -178,6 +178,7 @@ def test_five_failures_from_one_kiosk_make_it_wait_and_staff_see_it(our_agent, o
     assert ServiceCard.objects.get(pk=our_agent.card.pk).last_login_at is None
     assert AuditEvent.objects.count() == events  # nothing checked, nothing recorded
     assert spray.get("/").status_code == 429  # the login screen waits too
+    assert spray.post("/", {"card": "", "pin": ""}).status_code == 429
 
     # Another kiosk is not affected.
     assert post_login(kiosk("10.7.0.2"), other_agent.card_number, CARD_PIN).status_code == 302

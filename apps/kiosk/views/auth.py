@@ -56,12 +56,12 @@ def login_view(request: HttpRequest, *, timed_out: bool = False) -> HttpResponse
         return kiosk_closed_response(request, hours)
     card, idle_ended = kiosk_session_state(request)
     address = kiosk_client_address(request)
+    if card is not None and request.method == "GET":
+        return redirect("kiosk:home")
+    waiting = kiosk_wait_seconds(address=address)
+    if waiting:  # this kiosk waits: no form is read, nothing is checked
+        return _wait_page(request, waiting)
     if request.method == "GET":
-        if card is not None:
-            return redirect("kiosk:home")
-        waiting = kiosk_wait_seconds(address=address)
-        if waiting:
-            return _wait_page(request, waiting)
         notice = ""
         if timed_out or idle_ended:
             notice = _("由于长时间未操作，系统已自动退出。请重新刷卡登录。")
