@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from apps.core.models import AuditEvent
-from apps.payroll.errors import BatchStateError
+from apps.intake.errors import StateError
 from apps.payroll.models import BatchStatus
 from apps.payroll.services.review import (
     ReviewRefused,
@@ -102,15 +102,15 @@ def test_reject_straight_from_stored(batch, supervisor):
 
 
 def test_the_state_table_still_decides(batch, clerk, supervisor, other_supervisor):
-    with pytest.raises(BatchStateError):
+    with pytest.raises(StateError):
         payroll_batch_release(batch=batch, user=supervisor)  # stored, not held
     payroll_batch_hold(batch=batch, user=clerk)
-    with pytest.raises(BatchStateError):
+    with pytest.raises(StateError):
         payroll_batch_hold(batch=batch, user=other_supervisor)  # already held
     payroll_batch_reject(batch=batch, user=supervisor, reason="重复文件")
     for call in (lambda: payroll_batch_hold(batch=batch, user=clerk),
                  lambda: payroll_batch_release(batch=batch, user=other_supervisor)):
-        with pytest.raises(BatchStateError):
+        with pytest.raises(StateError):
             call()
     assert batch_state(batch)[:3] == (BatchStatus.REJECTED, "clerk-li", "重复文件")
 
@@ -121,7 +121,7 @@ def test_a_hold_after_the_pay_day_job_claimed_the_batch_fails(batch, clerk):
     from apps.payroll.services.transitions import batch_transition
 
     batch_transition(batch_id=batch.pk, action="pay")
-    with pytest.raises(BatchStateError) as refused:
+    with pytest.raises(StateError) as refused:
         payroll_batch_hold(batch=batch, user=clerk)
     assert refused.value.actual == BatchStatus.PAID
     assert batch_state(batch)[:2] == (BatchStatus.PAID, "")

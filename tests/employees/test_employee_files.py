@@ -13,7 +13,7 @@ from apps.employees.services import (
     employee_file_store,
     employee_file_submit,
 )
-from apps.payroll.errors import BatchStateError
+from apps.intake.errors import StateError
 from tests.factories import employee_file_bytes, employee_rows, upload
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +85,7 @@ def test_adding_an_account_registered_under_another_name_is_an_error(
     employee_file = opened(our_agent, bank, rows, django_capture_on_commit_callbacks)
     assert employee_file.status == S.INVALID
     assert employee_file.errors[0]["code"] == "registry_name_mismatch"
-    with pytest.raises(BatchStateError):
+    with pytest.raises(StateError):
         employee_file_confirm(employee_file=employee_file, card=our_agent.card)
     assert Employee.objects.get(account=rows[0].account).name == "赵六"
 
@@ -94,7 +94,7 @@ def test_cancel_leaves_the_registry_untouched(business_clock, our_agent, bank, d
     employee_file = opened(our_agent, bank, employee_rows(2), django_capture_on_commit_callbacks)
     employee_file_cancel(employee_file=employee_file, card=our_agent.card)
     assert EmployeeFile.objects.get(pk=employee_file.pk).status == S.CANCELLED
-    with pytest.raises(BatchStateError):
+    with pytest.raises(StateError):
         employee_file_confirm(employee_file=employee_file, card=our_agent.card)
     assert Employee.objects.count() == 0
 

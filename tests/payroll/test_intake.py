@@ -15,7 +15,8 @@ from django.test import override_settings
 from apps.core.errors import KioskClosed, UploadRefused
 from apps.core.models import AuditEvent
 from apps.employees.models import Employee
-from apps.payroll.errors import BatchStateError, NotYourAgreement, PayDateOutOfWindow
+from apps.intake.errors import NotYourAgreement, StateError
+from apps.payroll.errors import PayDateOutOfWindow
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
 from apps.payroll.services.intake import (
     payroll_batch_confirm,
@@ -128,7 +129,7 @@ def test_file_with_row_errors_is_invalid_and_stores_nothing(
     by_row = {(e["row"], e["field"]) for e in batch.errors}
     assert (2, "account") in by_row
     assert (3, "amount") in by_row
-    with pytest.raises(BatchStateError):
+    with pytest.raises(StateError):
         payroll_batch_confirm(batch=batch, card=our_agent.card)
     assert PayrollRow.objects.count() == 0
     assert Employee.objects.count() == 0
@@ -252,7 +253,7 @@ def test_oversized_upload_is_refused_and_nothing_is_kept(business_clock, our_age
 def test_revoke_only_before_storing(business_clock, our_agent, bank, django_capture_on_commit_callbacks):
     batch = validated(our_agent, bank, payroll_rows(2), django_capture_on_commit_callbacks)
     payroll_batch_confirm(batch=batch, card=our_agent.card)
-    with pytest.raises(BatchStateError):
+    with pytest.raises(StateError):
         payroll_batch_revoke(batch=batch, card=our_agent.card)
     assert PayrollBatch.objects.get(pk=batch.pk).status == BatchStatus.STORING
 

@@ -8,7 +8,7 @@ batch may not release or reject it, superusers included; ``held_by`` keeps the h
 Each service checks the permission first and raises ReviewRefused without touching anything;
 the state move itself is the guarded transition of ``transitions.batch_transition``, so a hold
 racing the pay-day job (which posts in one transaction holding the batch's row lock) waits for
-it and then fails with BatchStateError instead of holding a batch that is being paid.
+it and then fails with StateError instead of holding a batch that is being paid.
 """
 
 from __future__ import annotations
