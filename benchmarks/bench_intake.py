@@ -251,9 +251,9 @@ def services_run(*, party, sealed: bytes) -> tuple[dict[str, float], dict[str, f
     enqueued: list[tuple[str, int]] = []
     with ExitStack() as stack:
         # The on_commit enqueues: caught here, the services they would run are called below.
-        for task in ("payroll_prevalidate_task", "payroll_store_task"):
-            stack.enter_context(mock.patch(f"apps.payroll.tasks.{task}.delay",
-                                           side_effect=lambda pk, task=task: enqueued.append((task, pk))))
+        # The pipeline's one publish (apps/intake/queue.py), by the upload and by 确认入库.
+        for target in ("apps.intake.queue.intake_enqueue", "apps.intake.uploads.intake_enqueue"):
+            stack.enter_context(mock.patch(target, side_effect=lambda *, kind, pk: enqueued.append((kind, pk)) or True))
         for module, names in ((intake, ("envelope_open", "payroll_load", "payroll_check", "_duplicates",
                                         "registry_names", "_progress", "private_file_write")),
                               (storing, ("payroll_load", "file_digest", "registry_names", "_rows_copy",
@@ -286,7 +286,7 @@ def services_run(*, party, sealed: bytes) -> tuple[dict[str, float], dict[str, f
     require(stored, "payroll_batch_store did nothing")
     require(batch.status == BatchStatus.STORED, f"batch is {batch.status}")
     require(batch.rows.count() == batch.record_count, "not every row was stored")
-    require([t for t, _pk in enqueued] == ["payroll_prevalidate_task", "payroll_store_task"], f"{enqueued}")
+    require(enqueued == [("payroll", batch.pk), ("payroll", batch.pk)], f"{enqueued}")
 
     i, s = "apps.payroll.services.intake.", "apps.payroll.services.storing."
     # Registry match: from the end of the duplicate check to the verified file being written.
