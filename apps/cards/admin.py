@@ -37,6 +37,7 @@ from apps.cards.services import (
     card_unlock,
     card_withdraw,
 )
+from apps.cards.throttle import kiosk_lockout_release
 from apps.core.admin_pages import PinTwiceForm, ReadOnlyAdmin, ReasonForm, staff_form_response
 
 _SENSITIVE = sensitive_post_parameters("number", "pin1", "pin2")
@@ -349,6 +350,17 @@ class KioskLockoutAdmin(ReadOnlyAdmin):
     list_filter = (LockoutActiveFilter,)
     search_fields = ("=address",)
     date_hierarchy = "started_at"
+    actions = ("release_selected",)
+
+    def has_release_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("cards.change_servicecard")
+
+    @admin.action(description=_("结束所选自助终端的等待"), permissions=["release"])
+    def release_selected(self, request: HttpRequest, queryset: QuerySet[KioskLockout]) -> None:
+        released = sum(kiosk_lockout_release(lockout=lockout, actor=request.user.get_username())
+                       for lockout in queryset)
+        self.message_user(request, gettext("已结束 %(count)d 个自助终端的等待。") % {"count": released},
+                          messages.SUCCESS)
 
     @admin.display(description=_("等待中"), boolean=True)
     def waiting(self, obj: KioskLockout) -> bool:

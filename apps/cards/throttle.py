@@ -90,3 +90,16 @@ def kiosk_login_failed(*, address: str) -> int:
     if int(tries) >= _limit():
         return _wait_start(address=address, failures=int(tries))
     return 0
+
+
+def kiosk_lockout_release(*, lockout: KioskLockout, actor: str) -> bool:
+    """Staff end a wait early (the agent at that kiosk is known and mistyped): the kiosk may log in
+    again at once with a fresh count. False, and nothing changed, when the wait is already over."""
+    if lockout.until <= timezone.now():
+        return False
+    cache.delete_many([_wait_key(lockout.address), _failures_key(lockout.address)])
+    KioskLockout.objects.filter(pk=lockout.pk).update(until=timezone.now())
+    lockout.refresh_from_db(fields=["until"])
+    audit_record(actor_kind="staff", actor=actor, action="kiosk_lockout_release", obj=lockout,
+                 detail={"address": lockout.address})
+    return True

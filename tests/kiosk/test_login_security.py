@@ -195,6 +195,37 @@ def test_five_failures_from_one_kiosk_make_it_wait_and_staff_see_it(our_agent, o
     assert "自助终端 10.7.0.1" not in admin_client.get("/admin/").content.decode()
 
 
+def test_staff_end_a_wait_early_and_only_with_the_card_permission(our_agent, admin_client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    from apps.cards.models import KioskLockout
+
+    spray = kiosk("10.7.4.1")
+    for n in range(5):
+        post_login(spray, unionpay_account(883000 + n), "000000")
+    lockout = KioskLockout.objects.get()
+    changelist = "/admin/cards/kiosklockout/"
+    action = {"action": "release_selected", "_selected_action": [lockout.pk], "index": 0}
+
+    viewer = django_user_model.objects.create_user("viewer-kong", password="viewer-kong-pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_kiosklockout"))
+    viewer_client = Client()
+    viewer_client.force_login(viewer)
+    events = AuditEvent.objects.count()
+    viewer_client.post(changelist, action)
+    assert KioskLockout.objects.get().until == lockout.until
+    assert AuditEvent.objects.count() == events
+    assert spray.get("/").status_code == 429
+
+    assert admin_client.post(changelist, action).status_code == 302
+    assert spray.get("/").status_code == 200
+    assert post_login(spray, our_agent.card_number, CARD_PIN).status_code == 302
+    assert AuditEvent.objects.filter(action="kiosk_lockout_release", object_id=str(lockout.pk)).count() == 1
+    # Ending it again changes nothing.
+    admin_client.post(changelist, action)
+    assert AuditEvent.objects.filter(action="kiosk_lockout_release").count() == 1
+
+
 def test_a_right_pin_gives_its_try_back_but_the_failures_still_count(our_agent):
     spray = kiosk("10.7.1.1")
     for _ in range(2):
