@@ -17,18 +17,18 @@ def intake_sweep() -> list[tuple[str, int]]:
     """Requeue (or give up on) every stale record of every kind; return what was requeued."""
     requeued = []
     for kind in file_kinds():
-        stale = kind.model.objects.filter(
-            Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=Now() - stale_after()), status__in=list(kind.steps)
-        ).values_list("pk", "status", "heartbeat_at", "attempts", "system_error")
-        for pk, status, heartbeat_at, attempts, system_error in stale:
+        is_stale = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=Now() - stale_after())
+        stale = kind.model.objects.filter(is_stale, status__in=list(kind.steps)).values_list(
+            "pk", "status", "attempts", "system_error")
+        for pk, status, attempts, system_error in stale:
             if attempts >= settings.INTAKE_MAX_ATTEMPTS:
                 intake_give_up(kind=kind, pk=pk, status=status,
                                reason=system_error or STALE_REASON.format(seconds=settings.INTAKE_STALE_SECONDS))
                 continue
-            # Conditional on the heartbeat read: two sweepers never requeue one record twice in a
-            # round, and a worker that beat meanwhile keeps its claim.
-            claimed = kind.model.objects.filter(pk=pk, status=status, heartbeat_at=heartbeat_at).update(
-                claim_token="", heartbeat_at=Now())
+            # Conditional on still being stale: two sweepers never requeue one record twice in a
+            # round (the first renews the heartbeat), and a worker that beat meanwhile keeps its claim.
+            claimed = kind.model.objects.filter(is_stale, pk=pk, status=status).update(claim_token="",
+                                                                                       heartbeat_at=Now())
             if claimed:
                 requeued.append((kind.name, pk))
                 if intake_enqueue_on_commit(kind=kind.name, pk=pk).ok is False:
