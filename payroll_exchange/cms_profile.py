@@ -77,6 +77,96 @@ def _load_canonical(data: bytes) -> cms.ContentInfo:
     return info
 
 
+# -- the content kept out of asn1crypto ----------------------------------------------------------
+# asn1crypto copies a value's bytes at every level it parses and again when it re-encodes: a 45 MB
+# file cost ~9 copies (~415 MB). So the one large field (the encrypted content of an
+# EnvelopedData, the eContent of a SignedData) is found by a small DER walk over the caller's
+# bytes, checked to be minimal DER on its whole path, and replaced by an empty value in a "hollow"
+# copy that asn1crypto then parses and checks canonically; the content itself stays a memoryview
+# of the caller's bytes.
+
+
+def _tlv(data: bytes, at: int, end: int) -> tuple[int, int, int]:
+    """(tag, start of content, end of content) of the DER value at ``at``: one-byte tags and
+    minimal definite lengths only; anything else is malformed."""
+    if end - at < 2 or data[at] & 0x1F == 0x1F:
+        raise _malformed()
+    first = data[at + 1]
+    start = at + 2
+    if first < 0x80:
+        size = first
+    else:
+        count = first & 0x7F
+        if not 1 <= count <= 4 or start + count > end or data[start] == 0:
+            raise _malformed()
+        size = int.from_bytes(data[start : start + count], "big")
+        start += count
+        if size < 0x80:
+            raise _malformed()
+    if start + size > end:
+        raise _malformed()
+    return data[at], start, start + size
+
+
+def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """(at, tag, content start, content end) of each value in ``data[start:end]``."""
+    found = []
+    at = start
+    while at < end:
+        tag, content_start, content_end = _tlv(data, at, end)
+        found.append((at, tag, content_start, content_end))
+        at = content_end
+    return found
+
+
+def _header(tag: int, size: int) -> bytes:
+    if size < 0x80:
+        return bytes([tag, size])
+    body = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(body)]) + body
+
+
+def _hollow(data: bytes, path: list[tuple[int, int, int, int]]) -> bytes:
+    """``data`` with the content of the last value of ``path`` (outermost first) emptied and every
+    enclosing length re-encoded."""
+    at, tag, start, end = path[-1]
+    rebuilt = _header(tag, 0)
+    for at_outer, tag_outer, start_outer, end_outer in reversed(path[:-1]):
+        body = data[start_outer:at] + rebuilt + data[end:end_outer]
+        rebuilt = _header(tag_outer, len(body)) + body
+        at, end = at_outer, end_outer
+    return rebuilt
+
+
+def _hollow_load(data: bytes, *, inner: tuple[int, ...]) -> tuple[cms.ContentInfo, memoryview | None]:
+    """Parse a ContentInfo whose large content sits at ``inner`` (the tags from the content's
+    structure, e.g. EnvelopedData's encryptedContentInfo, down to the value holding the bytes):
+    canonically, with that value's bytes left out of asn1crypto. Returns the parsed hollow
+    structure and a view of the content (None when the structure has no such value; then
+    nothing was left out)."""
+    try:
+        if data[:1] != b"\x30":
+            raise _malformed()
+        root = _children(data, 0, len(data))
+        if len(root) != 1:  # trailing data
+            raise _malformed()
+        path = [root[0]]
+        # ContentInfo: contentType, [0] EXPLICIT content → the content's SEQUENCE.
+        for tag in (0xA0, 0x30, *inner):
+            at, _tag, start, end = path[-1]
+            step = next((c for c in _children(data, start, end) if c[1] == tag), None)
+            if step is None:
+                return _load_canonical(bytes(data)), None
+            path.append(step)
+    except ExchangeError:
+        raise
+    except Exception:  # indexing hostile bytes: all mean "not our DER"
+        raise _malformed() from None
+    _at, _tag, start, end = path[-1]
+    info = _load_canonical(_hollow(data, path))
+    return info, memoryview(data)[start:end]
+
+
 def _absent(value: core.Asn1Value) -> bool:
     return isinstance(value, core.Void)
 
@@ -97,7 +187,8 @@ class EnvelopeInfo:
 
 def enveloped_data_parse(data: bytes) -> EnvelopeInfo:
     """Check the outer EnvelopedData against the profile; nothing is decrypted here."""
-    info = _load_canonical(data)
+    # EnvelopedData → encryptedContentInfo → encryptedContent [0] IMPLICIT (primitive).
+    info, encrypted_bytes = _hollow_load(data, inner=(0x30, 0x80))
     if info["content_type"].dotted != "1.2.840.113549.1.7.3" or _absent(info["content"]):
         raise _malformed()
     env = info["content"]
@@ -127,8 +218,7 @@ def enveloped_data_parse(data: bytes) -> EnvelopeInfo:
         raise _profile("unprotected attributes")
     if encrypted["content_type"].dotted != "1.2.840.113549.1.7.1":
         raise _profile("encrypted content type")
-    content = encrypted["encrypted_content"]
-    if _absent(content) or not content.native or len(content.native) % 16:
+    if encrypted_bytes is None or not len(encrypted_bytes) or len(encrypted_bytes) % 16:
         raise _profile("encrypted content")
     recipients = env["recipient_infos"]
     if len(recipients) != 1 or recipients[0].name != "ktri":
@@ -180,7 +270,8 @@ def _certificate_load(der: bytes) -> x509.Certificate:
 
 @dataclass(frozen=True, slots=True)
 class SignedContent:
-    content: bytes
+    # A view of the caller's bytes (never copied: it may be tens of MB).
+    content: memoryview
     certificates: list[x509.Certificate]
     signer_issuer_der: bytes
     signer_serial: int
@@ -191,7 +282,8 @@ class SignedContent:
 
 def signed_data_parse(data: bytes) -> SignedContent:
     """Check a SignedData against the profile and pull out what verification needs."""
-    info = _load_canonical(data)
+    # SignedData → encapContentInfo → eContent [0] EXPLICIT → OCTET STRING.
+    info, content = _hollow_load(data, inner=(0x30, 0xA0, 0x04))
     if info["content_type"].dotted != "1.2.840.113549.1.7.2" or _absent(info["content"]):
         raise _malformed()
     sd = info["content"]
@@ -201,7 +293,7 @@ def signed_data_parse(data: bytes) -> SignedContent:
     if len(digests) != 1 or digests[0]["algorithm"].dotted != _SHA256 or not _params_null_or_absent(digests[0]):
         raise _profile("SHA-256")
     encap = sd["encap_content_info"]
-    if encap["content_type"].dotted != "1.2.840.113549.1.7.1" or _absent(encap["content"]):
+    if encap["content_type"].dotted != "1.2.840.113549.1.7.1" or _absent(encap["content"]) or content is None:
         raise _profile("attached data content")
     if not _absent(sd["crls"]):
         raise _profile("CRLs inside the file")
@@ -249,7 +341,7 @@ def signed_data_parse(data: bytes) -> SignedContent:
     sid = si["sid"].chosen
     attrs_der = attrs.dump()
     return SignedContent(
-        content=encap["content"].native,
+        content=content,
         certificates=certificates,
         signer_issuer_der=sid["issuer"].dump(),
         signer_serial=sid["serial_number"].native,

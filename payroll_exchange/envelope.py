@@ -71,8 +71,35 @@ class Opened:
     digest: str
 
 
+# Each kind in words, for people: a message never shows the internal code ("employees").
+KIND_WORDS = {
+    "payroll": ("代发工资文件", "payroll file"),
+    "employees": ("员工信息文件", "employee information file"),
+    "return": ("回盘文件", "return file"),
+    "agreement": ("协议数据包", "agreement package"),
+    "account_opening": ("批量开户申请文件", "account-opening request file"),
+    "account_opening_result": ("批量开户结果文件", "account-opening result file"),
+}
+
+
 def _error(code: str, zh: str, en: str) -> ExchangeError:
     return ExchangeError(code, zh, en)
+
+
+class WrongKind(ExchangeError):
+    """The file is sound but of another kind than the one asked for; ``actual`` and ``expected``
+    (KINDS) let a caller say where it belongs."""
+
+    def __init__(self, *, actual: str, expected: str) -> None:
+        actual_zh, actual_en = KIND_WORDS.get(actual, (actual, actual))
+        expected_zh, expected_en = KIND_WORDS.get(expected, (expected, expected))
+        super().__init__(
+            "envelope_wrong_kind",
+            f"文件类型不符：这是{actual_zh}，此处需要{expected_zh}，请选择正确的文件。",
+            f"Wrong kind of file: this is a {actual_en}, but a {expected_en} is needed here. Choose the right file.",
+        )
+        self.actual = actual
+        self.expected = expected
 
 
 def header_make(*, kind: str, file_id: str, recipient: str) -> bytes:
@@ -85,8 +112,8 @@ def header_make(*, kind: str, file_id: str, recipient: str) -> bytes:
     return _MAGIC + f"kind: {kind}\nfile-id: {file_id}\nrecipient: {recipient}\n\n".encode("ascii")
 
 
-def _header_split(content: bytes) -> tuple[str, str, str, bytes]:
-    match = _HEADER.match(content[:_MAX_HEADER])
+def _header_split(content: bytes | memoryview) -> tuple[str, str, str, bytes]:
+    match = _HEADER.match(bytes(content[:_MAX_HEADER]))
     if match is None or match.group("kind").decode("ascii") not in KINDS:
         raise _error(
             "envelope_header",
@@ -98,7 +125,8 @@ def _header_split(content: bytes) -> tuple[str, str, str, bytes]:
         match.group("kind").decode("ascii"),
         match.group("file_id").decode("ascii"),
         match.group("recipient").decode("ascii"),
-        content[match.end() :],
+        # The one copy of the payload: the content is a view of the decrypted SignedData.
+        bytes(content[match.end() :]),
     )
 
 
@@ -171,12 +199,7 @@ def _verify_and_split(
         )
     kind, file_id, recipient, payload = _header_split(signed.content)
     if kind != expected_kind:
-        raise _error(
-            "envelope_wrong_kind",
-            f"文件类型不符：这是“{kind}”文件，此处需要“{expected_kind}”文件，请选择正确的文件。",
-            f"Wrong kind of file: this is a {kind!r} file, but a {expected_kind!r} file is needed "
-            "here. Choose the right file.",
-        )
+        raise WrongKind(actual=kind, expected=expected_kind)
     role = cert_role(signer)
     if (kind in BANK_SIGNED_KINDS and role != "bank") or (kind in ENTERPRISE_SIGNED_KINDS and role != "enterprise"):
         raise _error(

@@ -470,3 +470,13 @@ def test_both_poisons_in_one_set_and_in_a_signed_only_file(
     _refused(
         "envelope_certificate", signed_open, data=signed, trust=client_trust, now=PKI_NOW, expected_kind="agreement"
     )
+
+
+def test_a_large_payload_round_trips(enterprise_a: Identity, bank_identity: Identity, bank_open) -> None:
+    # The content is kept out of asn1crypto (a view of the decrypted bytes): same result.
+    payload = random.Random(11).randbytes(3 * 1024 * 1024)
+    data = envelope_seal(payload=payload, kind="payroll", signer=enterprise_a, recipient_cert=bank_identity.cert)
+    opened = bank_open(data, expected_signer=None)
+    assert opened.payload == payload
+    assert type(opened.payload) is bytes
+    assert opened.digest == hashlib.sha256(payload).hexdigest()

@@ -344,3 +344,57 @@ def test_signer_certificate_changed_and_signed_by_the_root(
     tbs = _encode(certificates.children[0].children[0])
     certificates.children[0] = _resign_certificate(_mutate(data, tbs), bank_root)
     _refused_or_unchanged(bank_open, reseal(_encode(root)), reseal(inner))
+
+
+# -- the large content is kept out of asn1crypto: its path must still be minimal DER -------------
+
+
+def _encode_loose(node: Node, loose: Node) -> bytes:
+    """DER of ``node``, except that ``loose`` gets a long-form length one byte longer than needed."""
+    body = node.content if node.children is None else node.prefix + b"".join(
+        _encode_loose(c, loose) for c in node.children
+    )
+    if node is loose:
+        size = len(body).to_bytes(4, "big")
+        return bytes([node.tag, 0x84]) + size + body
+    return bytes([node.tag]) + _length(len(body)) + body
+
+
+def _path_to_largest(root: Node) -> list[Node]:
+    """The nodes from the root down to the largest primitive value (the content)."""
+    best: list[Node] = []
+
+    def visit(node: Node, trail: list[Node]) -> None:
+        nonlocal best
+        trail = [*trail, node]
+        if node.children is None:
+            if not best or len(node.content) > len(best[-1].content):
+                best = trail
+            return
+        for child in node.children:
+            visit(child, trail)
+
+    visit(root, [])
+    return best
+
+
+def test_a_non_minimal_length_anywhere_on_the_content_path_is_refused(
+    sealed: bytes, inner: bytes, reseal, bank_open
+) -> None:
+    outer_path = _path_to_largest(_parse_der(sealed))
+    inner_path = _path_to_largest(_parse_der(inner))
+    assert len(outer_path) >= 4
+    assert len(inner_path) >= 5
+    for depth in range(len(outer_path)):
+        root = _parse_der(sealed)
+        loose = _encode_loose(root, _path_to_largest(root)[depth])
+        with pytest.raises(ExchangeError) as caught:
+            bank_open(loose)
+        assert caught.value.code == "envelope_malformed"
+    for depth in range(len(inner_path)):
+        root = _parse_der(inner)
+        loose = _encode_loose(root, _path_to_largest(root)[depth])
+        with pytest.raises(ExchangeError) as caught:
+            bank_open(reseal(loose))
+        # Garbage after decryption is one code, whatever it is (no padding oracle).
+        assert caught.value.code == "envelope_undecryptable"
