@@ -35,6 +35,10 @@ class ValidationReport:
     # code of all of them (0 / empty: ``errors`` is all there is).
     error_total: int = 0
     error_codes: dict[str, int] = field(default_factory=dict)
+    # The new employees 确认入库 registers, as (row, name, account), for the agent to check (the
+    # manual: 核对报告文件无误后，可提交新增员工信息). Accounts are printed masked. ``new_employees``
+    # is the exact count; this list may hold only the first of them.
+    new_employee_rows: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def errors_found(self) -> int:
@@ -82,10 +86,30 @@ def _summary(report: ValidationReport, english: bool) -> list[tuple[str, str]]:
     return rows
 
 
+def account_masked(account: str) -> str:
+    """6222020200112233446 → "6222 **** **** 3446": enough to check, too little to copy."""
+    return f"{account[:4]} **** **** {account[-4:]}" if len(account) > 8 else f"**** {account[-4:]}"
+
+
+def _new_employee_lines(report: ValidationReport, english: bool) -> list[str]:
+    if not report.new_employee_rows:
+        return []
+    lines = ["", "New employees (registered by the confirmation; check them):" if english
+             else "新增员工（确认入库时一并登记，请核对）："]
+    for row, name, account in report.new_employee_rows:
+        lines.append(f"  row {row}  {name}  {account_masked(account)}" if english
+                     else f"  第 {row} 行  {name}  {account_masked(account)}")
+    more = report.new_employees - len(report.new_employee_rows)
+    if more > 0:
+        lines.append(f"  … and {more:,} more" if english else f"  …… 另有 {more:,} 人")
+    return lines
+
+
 def report_text(report: ValidationReport, language: str = "zh-hans") -> str:
     """Plain text for the screen and for printing; one error per line, as the user reads them."""
     english = language.startswith("en")
     lines = [f"{label}: {value}" if english else f"{label}：{value}" for label, value in _summary(report, english)]
+    lines.extend(_new_employee_lines(report, english))
     if report.errors:
         lines.append("")
         lines.append("Errors:" if english else "错误明细：")
@@ -112,6 +136,11 @@ def report_csv(report: ValidationReport) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     for (label_zh, value), (label_en, _) in zip(_summary(report, False), _summary(report, True), strict=True):
         writer.writerow([neutralize_cell(label_zh), neutralize_cell(label_en), neutralize_cell(value)])
+    if report.new_employee_rows:
+        writer.writerow([])
+        writer.writerow(["新增员工 new employees", "行号 row", "户名 name", "账号 account"])
+        for row, name, account in report.new_employee_rows:
+            writer.writerow(["", str(row), neutralize_cell(name), account_masked(account)])
     writer.writerow([])
     writer.writerow(["行号 row", "字段 field", "错误代码 code", "说明", "message"])
     for e in report.errors:

@@ -17,7 +17,7 @@ from typing import TypeVar
 from apps.agreements.models import Agreement
 from apps.agreements.services import agreement_in_term, bank_identity, trust_store
 from apps.intake.errors import FileRefused
-from payroll_exchange.envelope import Opened, envelope_open
+from payroll_exchange.envelope import KIND_WORDS, Opened, WrongKind, envelope_open
 from payroll_exchange.errors import ExchangeError
 
 T = TypeVar("T")
@@ -42,13 +42,43 @@ def agreement_term_require(*, agreement: Agreement, day: date) -> None:
         )
 
 
+# Where each kind of file belongs, in words (never the internal kind code): a good file put in
+# the wrong place is not to be made again, only submitted where it belongs.
+WRONG_SLOT = {
+    "employees": ("这是员工信息文件，请在“提交员工信息”中提交。文件本身无需重新制作。",
+                  "This is an employee information file: submit it under 'Submit employee information'. "
+                  "The file itself need not be made again."),
+    "payroll": ("这是代发工资文件，请在“提交代发工资”中提交。文件本身无需重新制作。",
+                "This is a payroll file: submit it under 'Submit payroll'. The file itself need not be made again."),
+    "account_opening": ("这是批量开户申请文件，请交银行柜台办理批量开户，不在自助平台提交。",
+                        "This is an account-opening request: hand it to the bank counter; it is not submitted "
+                        "at the kiosk."),
+}
+BANK_MADE = ("这是银行发给企业的{zh}，请在企业客户端中打开，不在自助平台提交。",
+             "This is a {en} the bank sends to the enterprise: open it in the enterprise client; it is not "
+             "submitted at the kiosk.")
+
+
+def wrong_slot_refused(exc: WrongKind) -> FileRefused:
+    """A sound file of another kind: say where it belongs."""
+    if exc.actual in WRONG_SLOT:
+        zh, en = WRONG_SLOT[exc.actual]
+    else:
+        words_zh, words_en = KIND_WORDS.get(exc.actual, (exc.zh, exc.en))
+        zh, en = BANK_MADE[0].format(zh=words_zh), BANK_MADE[1].format(en=words_en)
+    return FileRefused(exc.code, zh, en)
+
+
 def signed_file_open(*, data: bytes, agreement: Agreement, kind: str, now: datetime) -> Opened:
     """Steps 1 and 2 above: the agreement's term, then the envelope and its certificate binding."""
     agreement_term_require(agreement=agreement, day=now.date())
-    return exchange_call(
-        envelope_open, data=data, recipient=bank_identity(), trust=trust_store(now=now), now=now,
-        expected_kind=kind, expected_signer=agreement.certificate.fingerprint,
-    )
+    try:
+        return envelope_open(data=data, recipient=bank_identity(), trust=trust_store(now=now), now=now,
+                             expected_kind=kind, expected_signer=agreement.certificate.fingerprint)
+    except WrongKind as exc:
+        raise wrong_slot_refused(exc) from exc
+    except ExchangeError as exc:
+        raise FileRefused.from_exchange(exc) from exc
 
 
 def agreement_header_require(*, agreement: Agreement, agreement_no: str, payer_unit_no: str) -> None:

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core import clock
 from apps.kiosk.hours import kiosk_hours_now
 from apps.kiosk.presenters import BUSY_STATUSES, batch_kiosk_actions
 from apps.kiosk.session import kiosk_session_state
@@ -26,6 +27,9 @@ class BatchStatusSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     status = serializers.CharField()
     label = serializers.CharField(source="get_status_display")
+    # Pre-validation's progress as the worker records it with its heartbeat (apps/payroll/services/
+    # intake.py: 0 / total once the file is opened, then after every registry chunk). rows_total 0:
+    # the file is still being decrypted and its signature checked.
     rows_done = serializers.IntegerField()
     rows_total = serializers.IntegerField()
     busy = serializers.SerializerMethodField()
@@ -37,7 +41,7 @@ class BatchStatusSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_actions(self, batch: PayrollBatch) -> list[str]:
-        return list(batch_kiosk_actions(batch.status))
+        return list(batch_kiosk_actions(batch.status, pay_date=batch.pay_date, today=clock.today()))
 
 
 class BatchStatusView(APIView):

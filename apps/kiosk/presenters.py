@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import TextChoices
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet, TextChoices
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from apps.intake.errors import StateError
 from apps.payroll.models import BatchStatus as S
+from apps.payroll.services.intake import PAY_WINDOW_DAYS  # the window 确认入库 re-checks
 
 # DOMAIN.md "Payroll batch states", the "kiosk actions" column, as written.
 KIOSK_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -21,15 +26,59 @@ KIOSK_ACTIONS: dict[str, tuple[str, ...]] = {
     S.REJECTED: ("report",),
     S.PAID: ("report",),
     S.FAILED: ("report",),
-    S.RETURNED: ("return_download", "return_view"),
+    # The report stays downloadable after 已回盘 (the agent may still need to check it).
+    S.RETURNED: ("report", "return_download", "return_view"),
     S.ERROR: ("report",),
 }
 # The worker is still busy: the page shows progress and refreshes itself.
 BUSY_STATUSES = frozenset({S.VALIDATING, S.STORING})
 
 
-def batch_kiosk_actions(status: str) -> tuple[str, ...]:
-    return KIOSK_ACTIONS.get(status, ())
+def batch_kiosk_actions(status: str, *, pay_date: date | None = None, today: date | None = None) -> tuple[str, ...]:
+    """The actions of the state; 确认入库 / 补充入库 only while the pay date is still in its window
+    (the service would refuse it: the screen does not offer what cannot succeed)."""
+    actions = KIOSK_ACTIONS.get(status, ())
+    if "confirm" in actions and today is not None and pay_date_passed(pay_date=pay_date, today=today):
+        actions = tuple(a for a in actions if a != "confirm")
+    return actions
+
+
+def pay_date_passed(*, pay_date: date | None, today: date) -> bool:
+    return pay_date is None or not today <= pay_date <= today + timedelta(days=PAY_WINDOW_DAYS)
+
+
+def pay_date_passed_message(*, pay_date: date | None, today: date) -> str:
+    """待确认入库 but the pay date left its window: what the agent does instead of 确认入库."""
+    values = {"pay_date": pay_date.isoformat() if pay_date else "—", "today": today.isoformat(),
+              "days": PAY_WINDOW_DAYS}
+    if pay_date is not None and pay_date < today:
+        return _("发薪日期 %(pay_date)s 已过（今天是 %(today)s），此文件不能再入库。"
+                 "请点击“撤消”，在企业客户端改正发薪日期后重新制作文件，再提交。") % values
+    return _("发薪日期 %(pay_date)s 不在今天（%(today)s）起 %(days)s 天之内，此文件不能入库。"
+             "请点击“撤消”，在企业客户端改正发薪日期后重新制作文件，再提交。") % values
+
+
+def revoked_message() -> str:
+    """After 撤消, on the action's message and on the file's page alike."""
+    return _("文件已撤消，不会入库。同一文件和批次号可以重新提交。")
+
+
+# 查询工资文件 / 查询员工文件: ten a page; uploads refused at validation apart, collapsed.
+QUERY_PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class QueryPages:
+    records: Page  # the real batches (or files), newest first
+    failed: Page  # uploads refused at validation (校验失败): apart, collapsed
+
+
+def query_pages(*, queryset: QuerySet, failed_statuses: list[str], page: str | None,
+                failed_page: str | None) -> QueryPages:
+    return QueryPages(
+        records=Paginator(queryset.exclude(status__in=failed_statuses), QUERY_PAGE_SIZE).get_page(page),
+        failed=Paginator(queryset.filter(status__in=failed_statuses), QUERY_PAGE_SIZE).get_page(failed_page),
+    )
 
 
 def system_error_message() -> str:

@@ -28,6 +28,7 @@ urlpatterns = [
     path("payroll/<int:pk>/", payroll.payroll_batch_view, name="payroll_batch"),
     path("payroll/<int:pk>/confirm/", payroll.payroll_confirm_view, name="payroll_confirm"),
     path("payroll/<int:pk>/revoke/", payroll.payroll_revoke_view, name="payroll_revoke"),
+    path("payroll/<int:pk>/report/", payroll.payroll_report_screen_view, name="payroll_report"),
     path("payroll/<int:pk>/report.txt", payroll.payroll_report_view, {"fmt": "txt"}, name="payroll_report_txt"),
     path("payroll/<int:pk>/report.csv", payroll.payroll_report_view, {"fmt": "csv"}, name="payroll_report_csv"),
     # 回盘文件查询/下载

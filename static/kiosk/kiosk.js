@@ -68,6 +68,35 @@
     });
   }
 
+  /* --- 撤消 / 补充入库 / 取消: ask first, in a <dialog> (no inline script: the CSP forbids it). --- */
+  var dialog = document.getElementById("confirm-dialog");
+  if (dialog && typeof dialog.showModal === "function") {
+    var pending = null;
+    var yes = document.getElementById("confirm-yes");
+    var no = document.getElementById("confirm-no");
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form.hasAttribute || !form.hasAttribute("data-confirm") || form.getAttribute("data-confirmed") === "1") {
+        return;
+      }
+      event.preventDefault();
+      pending = form;
+      document.getElementById("confirm-dialog-text").textContent = form.getAttribute("data-confirm");
+      yes.textContent = form.getAttribute("data-confirm-yes") || yes.textContent;
+      no.textContent = form.getAttribute("data-confirm-no") || no.textContent;
+      dialog.showModal();
+      no.focus();
+    });
+    yes.addEventListener("click", function () {
+      var form = pending;
+      pending = null;
+      dialog.close();
+      if (form) { form.setAttribute("data-confirmed", "1"); form.submit(); }
+    });
+    no.addEventListener("click", function () { pending = null; dialog.close(); });
+    dialog.addEventListener("cancel", function () { pending = null; });
+  }
+
   /* --- Too many failed logins: count the wait down, then back to the login page. ---------- */
   var wait = document.querySelector("[data-wait-seconds]");
   if (wait) {
@@ -138,6 +167,8 @@
     var bar = progress.querySelector("progress");
     var done = progress.querySelector("[data-rows-done]");
     var total = progress.querySelector("[data-rows-total]");
+    var opening = progress.querySelector("[data-progress-opening]");
+    var rows = progress.querySelector("[data-progress-rows]");
     var poll = function () {
       fetch(url + "?auto=1", { credentials: "same-origin", cache: "no-store" }).then(function (r) {
         if (!r.ok) { window.location.href = window.location.pathname + "?auto=1"; return null; }
@@ -146,7 +177,9 @@
         if (!data) { return; }
         if (done) { done.textContent = data.rows_done; }
         if (total) { total.textContent = data.rows_total; }
-        if (bar && data.rows_total) { bar.max = data.rows_total; bar.value = data.rows_done; }
+        if (bar && data.rows_total && rows) { bar.max = data.rows_total; bar.value = data.rows_done; }
+        // rows_total stays 0 while the worker decrypts the file and checks its signature.
+        if (opening && rows && data.rows_total) { opening.hidden = true; rows.hidden = false; }
         if (!data.busy) { window.location.href = window.location.pathname + "?auto=1"; return; }
         window.setTimeout(poll, 1500);
       }).catch(function () { window.setTimeout(poll, 3000); });

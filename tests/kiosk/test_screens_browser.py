@@ -12,8 +12,12 @@ import os
 
 import pytest
 
-from tests.factories import CARD_PIN
+from apps.payroll.models import BatchStatus, PayrollBatch
+from apps.payroll.services.intake import payroll_batch_prevalidate
+from tests.factories import CARD_PIN, employee_file_bytes, employee_rows, payroll_file_bytes, payroll_rows
 from tests.support.browser import (
+    MIN_TARGET_PX,
+    TARGETS_JS,
     assert_accessible,
     chromium,
     kiosk_page,
@@ -29,7 +33,8 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENS = {"1024x768": (1024, 768), "1280x1024": (1280, 1024), "1920x1080": (1920, 1080)}
-LONG_NAME = "2026年12月份上海示例科技有限公司全体员工工资及年终奖金发放明细表（第二次修订版本最终确认稿）.p7m"
+# 60 characters, no space to break at: what crushed the 操作 column.
+LONG_NAME = "2026年12月上海示例科技有限公司全体员工工资及年终奖金发放明细表第二次修订版最终确认稿_final_v3_2.p7m"
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +105,138 @@ def login(page, party) -> None:
     page.goto("/")
     swipe_and_pin(page, party.card_number, CARD_PIN)
     page.wait_for_url("**/home/")
+
+
+def upload_through_the_form(page, *, slot: str, path) -> None:
+    page.goto("/home/")
+    page.click(f"text={slot}")
+    page.set_input_files("#id_upload", str(path))
+    page.click("#next-button")
+
+
+@pytest.fixture
+def query_day(our_agent, platform_keys, tmp_path, page):
+    """Today's uploads: two files waiting for 确认入库 (one with the long name) and a failed upload
+    with the long name (an employee file put into 提交代发工资), as the agent made them."""
+    bank = platform_keys["bank"]
+    login(page, our_agent)
+    files = [
+        (LONG_NAME, payroll_file_bytes(party=our_agent, rows=payroll_rows(3), batch_no="B1201A", bank=bank)),
+        ("12月工资.p7m", payroll_file_bytes(party=our_agent, rows=payroll_rows(2, start=10), batch_no="B1201B",
+                                         bank=bank)),
+    ]
+    for name, data in files:
+        path = tmp_path / name
+        path.write_bytes(data)
+        upload_through_the_form(page, slot="提交代发工资", path=path)
+        page.wait_for_selector("#batch-status")
+    wrong = tmp_path / "wrong" / LONG_NAME
+    wrong.parent.mkdir()
+    wrong.write_bytes(employee_file_bytes(party=our_agent, rows=employee_rows(2), bank=bank))
+    upload_through_the_form(page, slot="提交代发工资", path=wrong)
+    page.wait_for_selector("#batch-status")
+    for batch in PayrollBatch.objects.order_by("pk"):
+        payroll_batch_prevalidate(batch_id=batch.pk)
+    statuses = list(PayrollBatch.objects.order_by("pk").values_list("status", flat=True))
+    assert statuses == [BatchStatus.AWAITING_CONFIRMATION, BatchStatus.AWAITING_CONFIRMATION, BatchStatus.INVALID]
+    return PayrollBatch.objects.order_by("pk")
+
+
+def buttons_in(page, selector: str) -> list[dict]:
+    targets = page.evaluate(TARGETS_JS)
+    inside = page.evaluate(f"""() => Array.from(document.querySelectorAll('{selector} a, {selector} button'))
+        .filter(el => el.getBoundingClientRect().width > 0).length""")
+    assert inside > 0, selector
+    return targets
+
+
+def test_query_table_keeps_every_button_wide_with_a_failed_upload_of_a_long_name(page, query_day, screen):
+    assert len(LONG_NAME) == 60
+    page.goto("/payroll/")
+    rows = page.locator("#batches tbody tr")
+    assert rows.count() == 2  # the failed upload is not among the real batches
+    assert page.locator("#failed-batches").is_hidden()  # apart, collapsed
+    buttons_in(page, "#batches")
+    assert_accessible(page)  # every target >= 48 x 48 px, nothing wider than the screen
+    widths = page.evaluate("""() => Array.from(document.querySelectorAll('#batches td.buttons .btn'))
+        .map(el => el.getBoundingClientRect().width)""")
+    assert len(widths) == 2 * 5  # 查看, 下载 | 详情, 补充入库, 撤消
+    assert min(widths) >= MIN_TARGET_PX
+    assert page.locator("#batches tbody tr").first.locator("[data-report-view]").inner_text() == "查看"
+    if screen == "1280x1024":
+        shot(page, "payroll-query", prefix="screens")
+
+    page.click("#failed-uploads > summary")
+    assert page.locator("#failed-batches").is_visible()
+    assert page.locator("#failed-batches tbody tr").count() == 1
+    buttons_in(page, "#failed-batches")
+    assert_accessible(page)
+    name = page.locator("#failed-batches .fname-text")
+    one_line = name.bounding_box()["height"]
+    assert name.inner_text() == LONG_NAME  # the whole name is there, cut by the cell
+    name.click()  # tap: the whole name, wrapped
+    assert page.locator("#failed-batches .fname").get_attribute("open") is not None
+    assert name.bounding_box()["height"] > one_line
+    assert_accessible(page)
+    if screen == "1280x1024":
+        shot(page, "payroll-query-failed-open", prefix="screens")
+
+
+def test_revoke_asks_first_and_not_revoking_changes_nothing(page, query_day):
+    long_one = query_day[0]
+    page.goto("/payroll/")
+    row = page.locator("#batches tbody tr", has_text="B1201A")
+    row.locator("[data-revoke-button]").click()
+    dialog = page.locator("#confirm-dialog")
+    assert dialog.is_visible()
+    assert "确定撤消此文件吗" in page.inner_text("#confirm-dialog-text")
+    assert page.inner_text("#confirm-yes") == "确定撤消"
+    assert page.inner_text("#confirm-no") == "不撤消"
+    assert_accessible(page)
+    page.click("#confirm-no")
+    assert dialog.is_hidden()
+    assert PayrollBatch.objects.get(pk=long_one.pk).status == BatchStatus.AWAITING_CONFIRMATION
+
+    row.locator("[data-revoke-button]").click()
+    page.click("#confirm-yes")
+    page.wait_for_url(f"**/payroll/{long_one.pk}/")
+    assert PayrollBatch.objects.get(pk=long_one.pk).status == BatchStatus.REVOKED
+    messages = page.locator("main .msg").all_inner_texts()
+    assert "文件已撤消，不会入库。同一文件和批次号可以重新提交。" in messages
+    assert page.inner_text("#batch-note") == "文件已撤消，不会入库。同一文件和批次号可以重新提交。"
+
+
+def test_supplementary_confirm_asks_first(page, query_day, screen):
+    other = query_day[1]
+    page.goto("/payroll/")
+    row = page.locator("#batches tbody tr", has_text="B1201B")
+    row.locator("[data-confirm-button]").click()
+    assert page.locator("#confirm-dialog").is_visible()
+    assert "确定将此文件入库吗" in page.inner_text("#confirm-dialog-text")
+    assert page.inner_text("#confirm-yes") == "确定入库"
+    assert_accessible(page)
+    if screen == "1280x1024":
+        shot(page, "payroll-query-confirm-dialog", prefix="screens")
+    page.keyboard.press("Escape")  # the dialog's own cancel: nothing sent
+    assert page.locator("#confirm-dialog").is_hidden()
+    assert PayrollBatch.objects.get(pk=other.pk).status == BatchStatus.AWAITING_CONFIRMATION
+
+    row.locator("[data-confirm-button]").click()
+    page.click("#confirm-yes")
+    page.wait_for_url(f"**/payroll/{other.pk}/")
+    assert PayrollBatch.objects.get(pk=other.pk).status == BatchStatus.STORING
+
+
+def test_a_file_in_the_wrong_slot_says_where_it_belongs_in_words(page, query_day):
+    failed = query_day[2]
+    page.goto(f"/payroll/{failed.pk}/")
+    assert page.inner_text("#batch-status") == "校验失败"
+    errors = page.locator("#row-errors tbody td:nth-child(2)").all_inner_texts()
+    assert errors == ["这是员工信息文件，请在“提交员工信息”中提交。文件本身无需重新制作。"]
+    note = page.inner_text("#batch-note")
+    assert note == "此文件不是代发工资文件，未入库。请按下面的说明到正确的功能中提交；文件本身无需重新制作。"
+    text = page.inner_text("main")
+    for internal in ("employees", "payroll", "envelope_wrong_kind"):
+        assert internal not in text
+    assert "改正后重新制作" not in text
+    assert_accessible(page)

@@ -17,7 +17,7 @@ from apps.employees.models import EmployeeFile
 from apps.employees.selectors import employee_file_get, employee_files_for_company
 from apps.intake.reports import more_errors_text
 from apps.kiosk.forms import UploadDateForm, UploadForm
-from apps.kiosk.presenters import refusal_message, system_error_message
+from apps.kiosk.presenters import query_pages, refusal_message, system_error_message
 from apps.kiosk.session import kiosk_card_required
 from apps.kiosk.views.common import kiosk_act, kiosk_render, received_later_message
 
@@ -102,5 +102,8 @@ def employee_files_view(request: HttpRequest) -> HttpResponse:
     """查询员工文件: by upload date (the manual's only criterion), today by default."""
     form = UploadDateForm(request.GET or None, initial={"upload_date": clock.today()})
     day = (form.cleaned_data.get("upload_date") if form.is_valid() else None) or clock.today()
-    files = employee_files_for_company(company=request.kiosk_card.company, upload_date=day)[:200]
-    return kiosk_render(request, "kiosk/employee_files.html", {"form": form, "day": day, "files": files})
+    pages = query_pages(queryset=employee_files_for_company(company=request.kiosk_card.company, upload_date=day),
+                        failed_statuses=[EmployeeFile.Status.INVALID], page=request.GET.get("page"),
+                        failed_page=request.GET.get("failed_page"))
+    return kiosk_render(request, "kiosk/employee_files.html", {"form": form, "day": day, "files": pages.records,
+                                                                 "failed": pages.failed})

@@ -14,14 +14,22 @@ from apps.core import clock
 from apps.core.errors import ServiceError
 from apps.intake.reports import more_errors_text
 from apps.kiosk.forms import UploadDateForm, UploadForm
-from apps.kiosk.presenters import BUSY_STATUSES, batch_kiosk_actions, refusal_message, system_error_message
+from apps.kiosk.presenters import (
+    BUSY_STATUSES,
+    batch_kiosk_actions,
+    pay_date_passed_message,
+    query_pages,
+    refusal_message,
+    revoked_message,
+    system_error_message,
+)
 from apps.kiosk.session import kiosk_card_required
 from apps.kiosk.views.common import kiosk_act, kiosk_download, kiosk_render, received_later_message
 from apps.payroll.models import BatchStatus, PayrollBatch
 from apps.payroll.selectors import payroll_batch_get, payroll_batches_for_company
 from apps.payroll.services import intake
 from apps.payroll.services.intake import payroll_batch_submit
-from apps.payroll.services.reports import payroll_report_download
+from apps.payroll.services.reports import payroll_report_download, payroll_report_text
 
 
 def _batch(request: HttpRequest, pk: int) -> PayrollBatch:
@@ -59,13 +67,18 @@ def payroll_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
     busy = batch.status in BUSY_STATUSES
     errors = [] if busy else (batch.errors or [])
     more = max(batch.error_count - len(errors), 0)
+    today = clock.today()
+    actions = batch_kiosk_actions(batch.status, pay_date=batch.pay_date, today=today)
+    pay_date_passed = batch.status == BatchStatus.AWAITING_CONFIRMATION and "confirm" not in actions
     return kiosk_render(
         request,
         "kiosk/payroll_batch.html",
         {
             "batch": batch,
             "busy": busy,
-            "actions": batch_kiosk_actions(batch.status),
+            "actions": actions,
+            "pay_date_note": pay_date_passed_message(pay_date=batch.pay_date, today=today) if pay_date_passed else "",
+            "revoked_note": revoked_message(),
             "row_errors": errors,
             "more_errors": more,
             "more_errors_text": more_errors_text(more=more, language=get_language() or "zh-hans") if more else "",
@@ -92,7 +105,7 @@ def payroll_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
 def payroll_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     return kiosk_act(request, service=lambda: intake.payroll_batch_revoke(batch=batch, card=request.kiosk_card),
-                     done=_("文件已撤消，不会入库。如需重新提交，请在客户端重新制作文件。"),
+                     done=revoked_message(),
                      target="kiosk:payroll_batch", pk=batch.pk, statuses=BatchStatus)
 
 
@@ -112,8 +125,21 @@ def payroll_batches_view(request: HttpRequest) -> HttpResponse:
     form = UploadDateForm(request.GET or None, initial={"upload_date": clock.today()})
     day = form.cleaned_data.get("upload_date") if form.is_valid() else None
     day = day or clock.today()
-    batches = [
-        (batch, batch_kiosk_actions(batch.status))
-        for batch in payroll_batches_for_company(company=request.kiosk_card.company, upload_date=day)[:200]
-    ]
-    return kiosk_render(request, "kiosk/payroll_batches.html", {"form": form, "day": day, "batches": batches})
+    pages = query_pages(queryset=payroll_batches_for_company(company=request.kiosk_card.company, upload_date=day),
+                        failed_statuses=[BatchStatus.INVALID], page=request.GET.get("page"),
+                        failed_page=request.GET.get("failed_page"))
+    today = clock.today()
+    batches = [(batch, batch_kiosk_actions(batch.status, pay_date=batch.pay_date, today=today))
+               for batch in pages.records]
+    return kiosk_render(request, "kiosk/payroll_batches.html", {"form": form, "day": day, "batches": batches,
+                                                                "page": pages.records, "failed": pages.failed})
+
+
+@kiosk_card_required
+def payroll_report_screen_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """报告文件 查看: the report on screen, as the download has it (new employees to check included)."""
+    batch = _batch(request, pk)
+    if "report" not in batch_kiosk_actions(batch.status):
+        raise Http404
+    return kiosk_render(request, "kiosk/payroll_report.html", {
+        "batch": batch, "report_text": payroll_report_text(batch=batch, language=get_language() or "zh-hans")})

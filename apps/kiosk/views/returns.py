@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.http import Http404, HttpRequest, HttpResponse
 
 from apps.kiosk.session import kiosk_card_required
@@ -39,4 +41,12 @@ def return_download_view(request: HttpRequest, batch_pk: int) -> HttpResponse:
         data = return_file_download(return_file=return_file, card=request.kiosk_card)
     except FileNotFoundError as exc:
         raise Http404 from exc
-    return kiosk_download([data], name=f"{return_file.file_id}.p7m", content_type="application/octet-stream")
+    return kiosk_download([data], name=return_download_name(return_file), content_type="application/octet-stream")
+
+
+def return_download_name(return_file: ReturnFile) -> str:
+    """RET_<batch number>_<pay date>.p7m: the agent finds the right file on the USB drive by what
+    the checklist and the client print (ASCII only, so every browser keeps the name)."""
+    batch = return_file.batch
+    batch_no = re.sub(r"[^A-Za-z0-9_-]", "_", batch.batch_no or str(batch.pk))
+    return f"RET_{batch_no}_{batch.pay_date:%Y%m%d}.p7m"

@@ -8,7 +8,7 @@ from apps.cards.models import ServiceCard
 from apps.cards.services import card_actor
 from apps.core.services import audit_record
 from apps.intake.reports import error_report_load
-from apps.payroll.models import PayrollBatch
+from apps.payroll.models import FREEING_STATUSES, PayrollBatch
 from payroll_exchange.report import ValidationReport, report_csv, report_text
 
 
@@ -27,6 +27,9 @@ def payroll_report(*, batch: PayrollBatch) -> ValidationReport:
         digest=batch.digest or "",
         errors=found.kept,
         new_employees=batch.new_employee_count,
+        # Listed while they are (or were) to be registered; a refused or revoked file registers nobody.
+        new_employee_rows=[] if batch.status in FREEING_STATUSES else [
+            (e["seq"], e["name"], e["account"]) for e in batch.new_employees or []],
         error_total=found.total,
         error_codes=found.by_code,
     )
