@@ -27,7 +27,8 @@ _STATES = {0: VISIBLE, 1: "hidden", 2: "veryHidden"}
 # What xlrd raises from inside its parser on a damaged file, besides its own XLRDError: caught
 # at this boundary only, as one code for "the .xls structure is damaged".
 _XLRD_FAILURES = (struct.error, IndexError, KeyError, ValueError, AssertionError, UnicodeDecodeError,
-                  OverflowError, TypeError, ZeroDivisionError, AttributeError, EOFError, LookupError)
+                  OverflowError, TypeError, ZeroDivisionError, AttributeError, EOFError, LookupError,
+                  RecursionError)  # compdoc walks a directory tree whose loops a damaged file can make deep
 
 
 def _damaged(detail: str) -> Exception:
