@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -168,8 +168,23 @@ def _unreadable(kind_zh: str, kind_en: str, zh: str, en: str, code: str = "file_
     return ExchangeError(code, f"无法读取{kind_zh}：{zh}", f"cannot read the {kind_en}: {en}")
 
 
+# Record lines are handed out one chunk of text at a time: the list of every line of a 50 MB
+# upload of short malformed lines cost ~300 MB (2.6 million str objects); one chunk's lines, ~6 MB
+# (benchmarks/bench_memory.py).
+_CHUNK_CHARS = 1 << 20
+
+
+def _record_lines(text: str, start: int, size: int) -> Iterator[str]:
+    """The lines of ``text[start:size]``, as ``split("\n")`` would give them."""
+    while start < size:
+        cut = text.find("\n", min(start + _CHUNK_CHARS, size - 1), size)
+        cut = size if cut < 0 else cut
+        yield from text[start:cut].split("\n")
+        start = cut + 1
+
+
 def _lines_split(data: bytes, kind: str, kind_zh: str, kind_en: str, header_len: int) -> tuple[
-        list[str], list[str]]:
+        list[str], Iterator[str]]:
     """(header fields, record lines) or ExchangeError when the file is not ours as a whole."""
     try:
         text = data.decode("utf-8")
@@ -180,9 +195,14 @@ def _lines_split(data: bytes, kind: str, kind_zh: str, kind_en: str, header_len:
     text = text.removeprefix("\ufeff")  # an editor may add a BOM; it carries no data
     if "\r" in text:
         text = text.replace("\r\n", "\n")  # a file that went through a Windows editor
-    lines = text.rstrip("\n").split("\n")
-    header = lines[0].split(SEP)
-    if not lines[0] or header[0] != kind:
+    size = len(text)
+    while size and text[size - 1] == "\n":  # rstrip without a copy of the text
+        size -= 1
+    header_end = text.find("\n", 0, size)
+    header_end = size if header_end < 0 else header_end
+    first = text[:header_end]
+    header = first.split(SEP)
+    if not first or header[0] != kind:
         raise _unreadable(kind_zh, kind_en, f"第一行应为以 {kind}| 开头的文件头。请确认选择了正确的文件。",
                           f"the first line must be a header starting with {kind}|. Check that you chose "
                           "the right file.", "file_header")
@@ -195,7 +215,7 @@ def _lines_split(data: bytes, kind: str, kind_zh: str, kind_en: str, header_len:
     if len(header) != header_len:
         raise _unreadable(kind_zh, kind_en, f"文件头应有 {header_len} 个字段，实有 {len(header)} 个。",
                           f"the header must have {header_len} fields, it has {len(header)}.", "file_header")
-    return header, lines[1:]
+    return header, _record_lines(text, header_end + 1, size)
 
 
 def _header_value(parse: Callable[[str], object], text: str, name: str, kind_zh: str, kind_en: str) -> object:
