@@ -128,8 +128,12 @@ def test_spreadsheet_to_kiosk_to_pay_day_to_decrypted_return_list(
     with kiosk_page(browser, web_server.extra["url"], accept_downloads=True) as page:
         screen = Screens(page)
         # --- 1. 登录: 点击此处后请刷卡, swipe, the PIN on the on-screen pad, 进入.
+        # The login on the smallest kiosk screen a branch has: it fits, 进入 included, and the PIN
+        # pad waits for the swipe.
+        page.set_viewport_size({"width": 1024, "height": 768})
         page.goto("/")
         expect(page.locator("#swipe-button")).to_have_text("点击此处后请刷卡")
+        expect(page.locator("#pinpad")).to_be_hidden()
         screen("login")
         swipe_card(page, bank.card_number)
         expect(page.locator("#card-display")).to_have_text(f"{bank.card_number[:4]} **** **** {bank.card_number[-4:]}")
@@ -140,6 +144,7 @@ def test_spreadsheet_to_kiosk_to_pay_day_to_decrypted_return_list(
         page.click("#pinpad [data-ok]")
         page.click("#enter-button")
         page.wait_for_url("**/home/")
+        page.set_viewport_size({"width": 1280, "height": 1024})
         expect(page.locator(".brand small")).to_have_text(bank.company.name)
         screen("home")
 
@@ -207,6 +212,13 @@ def test_spreadsheet_to_kiosk_to_pay_day_to_decrypted_return_list(
         expect(page.locator("#new-employees tbody tr")).to_have_count(1)
         expect(page.locator("#new-employees tbody td").nth(1)).to_have_text("何平")
         screen("payroll-result")
+        # 查看报告文件: the report on screen names the new hire that 确认入库 registers.
+        page.click("#report-view")
+        expect(page.locator("#report-text")).to_contain_text("新增员工（确认入库时一并登记，请核对）：")
+        expect(page.locator("#report-text")).to_contain_text("何平")
+        screen("payroll-report")
+        page.click("text=返回")
+        page.wait_for_selector("#figures")
 
         # --- 确认入库 → 入库中 → 成功.
         worker_consuming(live_worker, on=False)

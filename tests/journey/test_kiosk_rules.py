@@ -173,6 +173,8 @@ def test_the_english_result_screen_names_the_status_in_english(awaiting):
 def test_revoke_before_storing_stores_nothing(awaiting, our_agent):
     page, batch = awaiting.page, awaiting.batch
     page.click("#revoke-button")
+    expect(page.locator("#confirm-dialog")).to_be_visible()  # 撤消 asks first
+    page.click("#confirm-yes")
     expect(page.locator(".msg-success")).to_contain_text("文件已撤消，不会入库")
     expect(page.locator("#batch-status")).to_have_text("已撤消")
     assert page.locator("#confirm-button").count() == 0
