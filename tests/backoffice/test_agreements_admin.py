@@ -353,7 +353,8 @@ def test_staff_without_permissions_get_nothing(business_clock, our_agent, bank_s
     staff = client_for(bank_staff)
     agreement, certificate = our_agent.agreement, our_agent.agreement.certificate
     for url in (COMPANIES, AGREEMENTS, CERTIFICATES, f"{AGREEMENTS}{agreement.pk}/package/", f"{CERTIFICATES}crl/",
-                f"{CERTIFICATES}add/"):
+                f"{CERTIFICATES}add/", f"{AGREEMENTS}{agreement.pk}/rebind/", f"{CERTIFICATES}{certificate.pk}/issued/",
+                f"{CERTIFICATES}{certificate.pk}/issued/usbkey.p12"):
         assert staff.get(url).status_code == 403, url
     assert staff.post(f"{CERTIFICATES}add/", {"company": our_agent.company.pk, "pin1": "usbkey-pin-1",
                                               "pin2": "usbkey-pin-1"}).status_code == 403

@@ -117,3 +117,11 @@ def test_a_confirmed_statutory_day_stays_a_public_holiday(business_clock, superu
     national_day.refresh_from_db()
     assert national_day.source == Holiday.Source.STAFF
     assert holiday_is_statutory(national_day)
+
+
+def test_staff_without_permission_see_no_audit_log_and_add_no_closure(business_clock, bank_staff):
+    staff = client_for(bank_staff)
+    assert staff.get(AUDIT).status_code == 403
+    assert staff.post(f"{HOLIDAYS}add/", {"date": "2026-12-01", "kind": "off", "name": "台风停业"}).status_code == 403
+    assert not Holiday.objects.exists()
+    assert not AuditEvent.objects.exists()
