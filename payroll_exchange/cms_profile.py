@@ -37,6 +37,10 @@ _ALLOWED_ATTRIBUTES = {"content_type", "message_digest", "signing_time", "smime_
 _REQUIRED_ATTRIBUTES = {"content_type", "message_digest"}
 # The signer and at most a few issuers; more is not a file either writer makes.
 _MAX_CERTIFICATES = 4
+# Everything but the content (recipient info, certificates, signer info, attributes) is a few KB
+# in either writer's files; asn1crypto copies what it parses many times over, so more than this
+# is refused before it parses anything.
+_MAX_STRUCTURE = 256 * 1024
 _CIPHER_NAMES = {
     "1.2.840.113549.3.7": "3DES (DES-EDE3-CBC)",
     "1.3.14.3.2.7": "DES-CBC",
@@ -156,6 +160,8 @@ def _hollow_load(data: bytes, *, inner: tuple[int, ...]) -> tuple[cms.ContentInf
             at, _tag, start, end = path[-1]
             step = next((c for c in _children(data, start, end) if c[1] == tag), None)
             if step is None:
+                if len(data) > _MAX_STRUCTURE:
+                    raise _malformed()
                 return _load_canonical(bytes(data)), None
             path.append(step)
     except ExchangeError:
@@ -163,8 +169,10 @@ def _hollow_load(data: bytes, *, inner: tuple[int, ...]) -> tuple[cms.ContentInf
     except Exception:  # indexing hostile bytes: all mean "not our DER"
         raise _malformed() from None
     _at, _tag, start, end = path[-1]
-    info = _load_canonical(_hollow(data, path))
-    return info, memoryview(data)[start:end]
+    hollow = _hollow(data, path)
+    if len(hollow) > _MAX_STRUCTURE:
+        raise _profile("size of the signature and certificate structures")
+    return _load_canonical(hollow), memoryview(data)[start:end]
 
 
 def _absent(value: core.Asn1Value) -> bool:

@@ -480,3 +480,23 @@ def test_a_large_payload_round_trips(enterprise_a: Identity, bank_identity: Iden
     assert opened.payload == payload
     assert type(opened.payload) is bytes
     assert opened.digest == hashlib.sha256(payload).hexdigest()
+
+
+def test_oversized_structures_beside_the_content_are_refused_before_parsing(
+    payroll_file: bytes, bank_identity: Identity, bank_open
+) -> None:
+    # Only the content may be large: megabytes in an attribute or a certificate would cost many
+    # copies in the parser, so they are refused on their size.
+    big = core.OctetString(b"\x00" * (300 * 1024))
+    outer = _outer_edit(
+        payroll_file,
+        lambda env: env.__setitem__("unprotected_attrs", cms.CMSAttributes([{"type": "1.2.3.4", "values": [big]}])),
+    )
+    assert "size" in _refused("envelope_profile", bank_open, data=outer).en
+    inner = _signed_edit(
+        _inner(payroll_file, bank_identity),
+        lambda sd: sd["signer_infos"][0].__setitem__(
+            "unsigned_attrs", cms.CMSAttributes([{"type": "1.2.3.4", "values": [big]}])
+        ),
+    )
+    assert "size" in _refused("envelope_profile", bank_open, data=_envelope(inner, bank_identity)).en
