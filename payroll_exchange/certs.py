@@ -63,6 +63,10 @@ def cert_parse(cert: x509.Certificate) -> x509.Certificate:
         _ = (cert.not_valid_before_utc, cert.not_valid_after_utc)
     except Exception:  # cryptography's lazy parsing raises many types on hostile input; all mean unreadable.
         raise _unreadable_cert() from None
+    # RFC 5280 §4.1.2.2: a positive integer. cryptography still loads a negative one (with a
+    # deprecation warning) but then refuses it with ValueError in a CRL lookup.
+    if cert.serial_number <= 0:
+        raise _unreadable_cert()
     return cert
 
 

@@ -443,7 +443,7 @@ def test_random_byte_changes_are_refused(data: st.DataObject, small_file: bytes,
 # -- poison: certificates that X.509 parsing refuses ------------------------------------------
 
 
-@pytest.mark.parametrize("poison", ["duplicate_extension", "unknown_version"])
+@pytest.mark.parametrize("poison", ["duplicate_extension", "unknown_version", "negative_serial"])
 def test_a_certificate_cryptography_refuses_gives_one_clear_error(
     poison: str, poison_certs: dict[str, bytes], enterprise_a: Identity, bank_identity: Identity, bank_open
 ) -> None:

@@ -17,6 +17,7 @@ Derandomized (the same examples every run), no deadline (RSA), sized to run in ~
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 
 import pytest
@@ -29,7 +30,7 @@ from hypothesis import strategies as st
 
 from payroll_exchange.envelope import envelope_open, envelope_seal, signed_open, signed_seal
 from payroll_exchange.errors import ExchangeError
-from payroll_exchange.pki import Identity, TrustStore, cert_fingerprint
+from payroll_exchange.pki import Identity, TrustStore, cert_fingerprint, cert_load, chain_verify, crl_load
 from tests.fixtures.pki import PKI_NOW
 
 PAYLOAD = (
@@ -398,3 +399,41 @@ def test_a_non_minimal_length_anywhere_on_the_content_path_is_refused(
             bank_open(reseal(loose))
         # Garbage after decryption is one code, whatever it is (no padding oracle).
         assert caught.value.code == "envelope_undecryptable"
+
+
+# -- certificates and CRLs loaded from bytes, then used --------------------------------------------
+
+
+def _signed_der(tbs: bytes, issuer: Identity) -> bytes:
+    """A certificate or CRL (same outer shape: TBS, algorithm, signature) signed by ``issuer``."""
+    return _encode(_resign_certificate(tbs, issuer))
+
+
+@settings(PROPERTY, max_examples=400)
+@given(data=st.data())
+def test_certificates_and_crls_damaged_then_loaded_and_used(
+    data: st.DataObject, enterprise_a: Identity, bank_root: Identity, bank_crl, bank_trust: TrustStore
+) -> None:
+    """cert_load / crl_load raise only ExchangeError, and what they accept, path validation then
+    handles with ExchangeError only: the change is signed again by the root, so it gets past the
+    signatures into the extension, date and revocation checks."""
+    which = data.draw(st.sampled_from(["certificate", "crl"]), label="which")
+    original = (enterprise_a.cert if which == "certificate" else bank_crl).public_bytes(serialization.Encoding.DER)
+    tbs = _encode(_parse_der(original).children[0])
+    damaged = _signed_der(_mutate(data, tbs), bank_root)
+    if data.draw(st.booleans(), label="pem"):
+        label = b"CERTIFICATE" if which == "certificate" else b"X509 CRL"
+        damaged = b"-----BEGIN " + label + b"-----\n" + base64.encodebytes(damaged) + b"-----END " + label + b"-----\n"
+    refusal: ExchangeError | None = None
+    try:
+        loaded = cert_load(damaged) if which == "certificate" else crl_load(damaged)
+        if which == "certificate":
+            chain_verify(cert=loaded, intermediates=[], trust=bank_trust, now=PKI_NOW)
+        else:
+            trust = TrustStore(roots=bank_trust.roots, crls=[loaded], require_crl=True)
+            chain_verify(cert=enterprise_a.cert, intermediates=[], trust=trust, now=PKI_NOW)
+    except ExchangeError as error:
+        refusal = error
+    if refusal is not None:
+        event(refusal.code)
+        assert (bool(refusal.zh), bool(refusal.en)) == (True, True)

@@ -262,7 +262,7 @@ def test_certificates_pem_and_der_load_whole(bank_root: Identity) -> None:
     assert cert_load(cert_pem(bank_root.cert)) == bank_root.cert
 
 
-@pytest.mark.parametrize("poison", ["duplicate_extension", "unknown_version"])
+@pytest.mark.parametrize("poison", ["duplicate_extension", "unknown_version", "negative_serial"])
 def test_a_certificate_cryptography_refuses_is_unreadable(poison: str, poison_certs: dict[str, bytes]) -> None:
     der = poison_certs[poison]
     pem = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) + b"-----END CERTIFICATE-----\n"
