@@ -7,5 +7,6 @@ urlpatterns = [
     path("healthz/", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/h2h/v1/", include("apps.h2h.urls")),
     path("", include("apps.kiosk.urls")),
 ]

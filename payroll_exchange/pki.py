@@ -189,13 +189,30 @@ def cert_issue(
         .not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(leaf=True), critical=True)
-        # emailProtection is the usage S/MIME and CMS verifiers (openssl cms -verify) look for.
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        # emailProtection is the usage S/MIME and CMS verifiers (openssl cms -verify) look for;
+        # an enterprise key also authenticates its ERP to the host-to-host API (TLS clientAuth).
+        .add_extension(x509.ExtendedKeyUsage(_leaf_usages(role)), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski), critical=False)
         .sign(issuer.key, hashes.SHA256())
     )
     return Identity(key=key, cert=cert, chain=[issuer.cert, *issuer.chain])
+
+
+def _leaf_usages(role: str) -> list[x509.ObjectIdentifier]:
+    if role == "enterprise":
+        return [ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.CLIENT_AUTH]
+    return [ExtendedKeyUsageOID.EMAIL_PROTECTION]
+
+
+def cert_client_auth(cert: x509.Certificate) -> bool:
+    """Whether ``cert`` may authenticate a TLS client (certificates issued before the
+    host-to-host API carry only emailProtection: staff reissue them)."""
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return False
+    return ExtendedKeyUsageOID.CLIENT_AUTH in eku
 
 
 def cert_role(cert: x509.Certificate) -> str | None:

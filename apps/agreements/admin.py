@@ -33,6 +33,7 @@ from apps.agreements.services import (
     agreement_certificate_check,
     agreement_certificate_rebind,
     agreement_create,
+    agreement_h2h_set,
     agreement_package_export,
     agreement_settlement_check,
     certificate_revoke,
@@ -130,13 +131,13 @@ class AgreementForm(forms.ModelForm):
 class AgreementAdmin(admin.ModelAdmin):
     form = AgreementForm
     list_display = ("number", "company", "payer_unit_no", "start_date", "end_date", "fee_per_payment", "single_limit",
-                    "settlement_account", "certificate_serial")
-    list_filter = ("end_date",)
+                    "settlement_account", "certificate_serial", "h2h_enabled")
+    list_filter = ("end_date", "h2h_enabled")
     search_fields = ("number", "payer_unit_no", "company__name", "=settlement_account")
     list_select_related = ("company", "certificate")
     # Chosen by name (company name; certificate subject, serial or fingerprint), never a typed id.
     autocomplete_fields = ("company", "certificate")
-    actions = ("export_package",)
+    actions = ("export_package", "h2h_enable", "h2h_disable")
     list_per_page = 50
 
     def has_change_permission(self, request: HttpRequest, obj: Agreement | None = None) -> bool:
@@ -223,6 +224,24 @@ class AgreementAdmin(admin.ModelAdmin):
                "company": agreement.company.name},
             submit_label=gettext("绑定新证书"), cancel_url=change_url,
         )
+
+    def has_h2h_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("agreements.change_agreement")
+
+    def _h2h_set(self, request: HttpRequest, queryset: QuerySet[Agreement], enabled: bool) -> None:
+        changed = sum(agreement_h2h_set(agreement=a, enabled=enabled, actor=request.user.get_username())
+                      for a in queryset)
+        self.message_user(request, (gettext("已为 %(count)d 个协议开通银企直连。") if enabled
+                                    else gettext("已为 %(count)d 个协议关闭银企直连。")) % {"count": changed},
+                          messages.SUCCESS)
+
+    @admin.action(description=_("开通银企直连"), permissions=["h2h"])
+    def h2h_enable(self, request: HttpRequest, queryset: QuerySet[Agreement]) -> None:
+        self._h2h_set(request, queryset, True)
+
+    @admin.action(description=_("关闭银企直连"), permissions=["h2h"])
+    def h2h_disable(self, request: HttpRequest, queryset: QuerySet[Agreement]) -> None:
+        self._h2h_set(request, queryset, False)
 
     @admin.action(description=_("导出协议数据包"), permissions=["view"])
     def export_package(self, request: HttpRequest, queryset: QuerySet[Agreement]) -> HttpResponse | None:

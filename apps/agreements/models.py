@@ -61,6 +61,8 @@ class Agreement(models.Model):
     settlement_account = models.CharField(_("结算账号"), max_length=32)
     certificate = models.ForeignKey(Certificate, verbose_name=_("绑定证书"), on_delete=models.PROTECT,
                                     related_name="agreements")
+    # 银企直连: staff enable the host-to-host API per agreement (audited, agreement_h2h_set).
+    h2h_enabled = models.BooleanField(_("开通银企直连"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

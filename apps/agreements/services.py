@@ -275,6 +275,16 @@ def agreement_certificate_rebind(*, agreement: Agreement, certificate: Certifica
     return locked
 
 
+def agreement_h2h_set(*, agreement: Agreement, enabled: bool, actor: str) -> bool:
+    """开通/关闭银企直连 for one agreement (audited); False when it already was so (nothing written)."""
+    with transaction.atomic():
+        updated = Agreement.objects.filter(pk=agreement.pk).exclude(h2h_enabled=enabled).update(h2h_enabled=enabled)
+        if updated:
+            audit_record(actor_kind="staff", actor=actor, action="agreement_h2h_enable" if enabled
+                         else "agreement_h2h_disable", obj=agreement, company_id=agreement.company_id)
+    return bool(updated)
+
+
 def agreement_package_export(*, agreement: Agreement) -> bytes:
     """The bank-signed agreement package (协议数据包) the client imports."""
     bank = bank_identity()

@@ -11,6 +11,7 @@ class AuditEvent(models.Model):
         CARD = "card", _("服务卡")
         STAFF = "staff", _("银行员工")
         SYSTEM = "system", _("系统任务")
+        CERT = "cert", _("企业证书（银企直连）")
 
     at = models.DateTimeField(_("记录时间"), auto_now_add=True, db_index=True)
     business_at = models.DateTimeField(_("业务时间"))

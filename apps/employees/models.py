@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from apps.agreements.models import Agreement, Company
+from apps.agreements.models import Agreement, Certificate, Company
 from apps.cards.models import ServiceCard
 from apps.intake.models import IntakeWork
 
@@ -69,7 +69,10 @@ class EmployeeFile(IntakeWork):
         Company, verbose_name=_("企业"), on_delete=models.PROTECT, related_name="employee_files"
     )
     agreement = models.ForeignKey(Agreement, verbose_name=_("协议"), on_delete=models.PROTECT, null=True, blank=True)
-    card = models.ForeignKey(ServiceCard, verbose_name=_("服务卡"), on_delete=models.PROTECT)
+    # Who uploaded it: the kiosk's card, or the certificate of a host-to-host upload (银企直连).
+    card = models.ForeignKey(ServiceCard, verbose_name=_("服务卡"), on_delete=models.PROTECT, null=True, blank=True)
+    certificate = models.ForeignKey(Certificate, verbose_name=_("直连证书"), on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="+")
     status = models.CharField(_("状态"), max_length=24, choices=Status.choices, default=Status.VALIDATING)
     uploaded_at = models.DateTimeField(_("上传时间"))
     upload_date = models.DateField(_("上传日期"), db_index=True)

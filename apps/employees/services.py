@@ -9,12 +9,11 @@ from django.db import IntegrityError, transaction
 
 from apps.agreements.models import Agreement
 from apps.cards.models import ServiceCard
-from apps.cards.services import card_actor
 from apps.core import clock
-from apps.core.hours import service_hours_require
 from apps.core.services import audit_record
 from apps.employees.models import Employee, EmployeeFile, EmployeeFileRow
 from apps.employees.selectors import registry_names
+from apps.intake.actors import Actor, actor_of
 from apps.intake.kinds import FileKind
 from apps.intake.reports import ErrorTally, intake_refuse
 from apps.intake.steps import signed_file_load
@@ -43,9 +42,11 @@ def employee_file_transition(*, pk: int, action: str, **fields) -> None:
     state_transition(model=EmployeeFile, transitions=TRANSITIONS, pk=pk, action=action, **fields)
 
 
-def employee_file_submit(*, card: ServiceCard, agreement: Agreement, upload: UploadedFile) -> EmployeeFile:
+def employee_file_submit(*, card: ServiceCard | None = None, agreement: Agreement, upload: UploadedFile,
+                         actor: Actor | None = None) -> EmployeeFile:
     """提交员工信息: the file is kept and recorded; opening it starts once this commits."""
-    return upload_accept(kind=KIND, card=card, agreement=agreement, upload=upload, action="employee_file_submit")
+    return upload_accept(kind=KIND, card=card, actor=actor, agreement=agreement, upload=upload,
+                         action="employee_file_submit")
 
 
 def employee_file_open(*, file_id: int) -> bool:
@@ -109,27 +110,31 @@ def employee_file_open_step(work: Work) -> None:
                 "This same file was already submitted.")]), **fields)
 
 
-def employee_file_confirm(*, employee_file: EmployeeFile, card: ServiceCard) -> bool | None:
+def employee_file_confirm(*, employee_file: EmployeeFile, card: ServiceCard | None = None,
+                          actor: Actor | None = None) -> bool | None:
     """确认入库. Returns whether the broker took the storing work (False: the sweeper queues it)."""
-    service_hours_require()
-    if employee_file.company_id != card.company_id:
+    actor = actor_of(card=card, actor=actor)
+    actor.hours_require()
+    if employee_file.company_id != actor.company_id:
         raise EmployeeFile.DoesNotExist
     with transaction.atomic():
         employee_file_transition(pk=employee_file.pk, action="confirm")
-        audit_record(actor_kind="card", actor=card_actor(card), action="employee_file_confirm", obj=employee_file,
-                     company_id=card.company_id)
+        audit_record(actor_kind=actor.kind, actor=actor.name, action="employee_file_confirm", obj=employee_file,
+                     company_id=actor.company_id)
         enqueued = work_queue_after_confirm(kind=KIND, pk=employee_file.pk)
     return enqueued.ok
 
 
-def employee_file_cancel(*, employee_file: EmployeeFile, card: ServiceCard) -> None:
-    service_hours_require()
-    if employee_file.company_id != card.company_id:
+def employee_file_cancel(*, employee_file: EmployeeFile, card: ServiceCard | None = None,
+                         actor: Actor | None = None) -> None:
+    actor = actor_of(card=card, actor=actor)
+    actor.hours_require()
+    if employee_file.company_id != actor.company_id:
         raise EmployeeFile.DoesNotExist
     with transaction.atomic():
         employee_file_transition(pk=employee_file.pk, action="cancel")
-        audit_record(actor_kind="card", actor=card_actor(card), action="employee_file_cancel", obj=employee_file,
-                     company_id=card.company_id)
+        audit_record(actor_kind=actor.kind, actor=actor.name, action="employee_file_cancel", obj=employee_file,
+                     company_id=actor.company_id)
 
 
 def employee_file_store_step(work: Work) -> bool:

@@ -12,11 +12,10 @@ from django.db.models.functions import Now
 
 from apps.agreements.models import Agreement
 from apps.cards.models import ServiceCard
-from apps.cards.services import card_actor
 from apps.core import clock
 from apps.core.files import private_file_save, private_path
-from apps.core.hours import service_hours_require
 from apps.core.services import audit_record
+from apps.intake.actors import Actor, actor_of
 from apps.intake.errors import NotYourAgreement
 from apps.intake.kinds import file_kind
 from apps.intake.queue import Enqueued, intake_enqueue, intake_enqueue_on_commit
@@ -24,7 +23,7 @@ from apps.intake.queue import Enqueued, intake_enqueue, intake_enqueue_on_commit
 UPLOADS = "uploads"
 
 
-def agreement_of_card_require(*, card: ServiceCard, agreement: Agreement) -> None:
+def agreement_of_card_require(*, card: ServiceCard | Actor, agreement: Agreement) -> None:
     if agreement.company_id != card.company_id:
         raise NotYourAgreement(
             "agreement_not_yours",
@@ -33,26 +32,28 @@ def agreement_of_card_require(*, card: ServiceCard, agreement: Agreement) -> Non
         )
 
 
-def upload_accept(*, kind: str, card: ServiceCard, agreement: Agreement, upload: UploadedFile,
-                  action: str) -> models.Model:
+def upload_accept(*, kind: str, card: ServiceCard | None = None, agreement: Agreement, upload: UploadedFile,
+                  action: str, actor: Actor | None = None) -> models.Model:
     """Record an uploaded file as a new row of ``kind``'s model and queue its work after commit.
     A refusal keeps nothing. The returned record's ``queued`` says whether the broker took the
     work (False: it is kept and the sweeper queues it later)."""
     model = file_kind(kind).model
-    service_hours_require()
-    agreement_of_card_require(card=card, agreement=agreement)
+    actor = actor_of(card=card, actor=actor)
+    actor.hours_require()
+    agreement_of_card_require(card=actor, agreement=agreement)
     stored_name, size = private_file_save(upload=upload, area=UPLOADS)
     now = clock.now()
     committed: list[bool] = []
     try:
         with transaction.atomic():
             record = model.objects.create(
-                company_id=card.company_id, agreement=agreement, card=card, uploaded_at=now, upload_date=now.date(),
+                company_id=actor.company_id, agreement=agreement, card=actor.card, certificate=actor.certificate,
+                uploaded_at=now, upload_date=now.date(),
                 original_name=(upload.name or action)[:255], stored_name=stored_name, size=size,
             )
             model.objects.filter(pk=record.pk).update(heartbeat_at=Now())
-            audit_record(actor_kind="card", actor=card_actor(card), action=action, obj=record,
-                         company_id=card.company_id, detail={"file": record.original_name, "size": size})
+            audit_record(actor_kind=actor.kind, actor=actor.name, action=action, obj=record,
+                         company_id=actor.company_id, detail={"file": record.original_name, "size": size})
             enqueued = Enqueued()
 
             def after_commit() -> None:

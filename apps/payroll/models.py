@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from apps.agreements.models import Agreement, Company
+from apps.agreements.models import Agreement, Certificate, Company
 from apps.cards.models import ServiceCard
 from apps.intake.models import IntakeWork
 
@@ -34,7 +34,11 @@ FREEING_STATUSES = [BatchStatus.INVALID, BatchStatus.REVOKED, BatchStatus.ERROR]
 class PayrollBatch(IntakeWork):
     company = models.ForeignKey(Company, verbose_name=_("企业"), on_delete=models.PROTECT, related_name="batches")
     agreement = models.ForeignKey(Agreement, verbose_name=_("协议"), on_delete=models.PROTECT, related_name="batches")
-    card = models.ForeignKey(ServiceCard, verbose_name=_("服务卡"), on_delete=models.PROTECT, related_name="batches")
+    # Who uploaded it: the kiosk's card, or the certificate of a host-to-host upload (银企直连).
+    card = models.ForeignKey(ServiceCard, verbose_name=_("服务卡"), on_delete=models.PROTECT, related_name="batches",
+                             null=True, blank=True)
+    certificate = models.ForeignKey(Certificate, verbose_name=_("直连证书"), on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="+")
     status = models.CharField(_("状态"), max_length=24, choices=BatchStatus.choices, default=BatchStatus.VALIDATING)
     uploaded_at = models.DateTimeField(_("上传时间"))
     upload_date = models.DateField(_("上传日期"))

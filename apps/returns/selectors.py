@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.db.models import QuerySet
 
 from apps.agreements.models import Company
@@ -26,3 +28,11 @@ def return_file_get(*, company: Company, batch_pk: int) -> ReturnFile:
 def return_file_read(*, return_file: ReturnFile) -> bytes:
     """The sealed bytes as downloaded at the kiosk (still encrypted for the company)."""
     return private_path(RETURNS_AREA, return_file.stored_name).read_bytes()
+
+
+def return_download_name(return_file: ReturnFile) -> str:
+    """RET_<batch number>_<pay date>.p7m: the agent finds the right file on the USB drive by what
+    the checklist and the client print (ASCII only, so every browser keeps the name)."""
+    batch = return_file.batch
+    batch_no = re.sub(r"[^A-Za-z0-9_-]", "_", batch.batch_no or str(batch.pk))
+    return f"RET_{batch_no}_{batch.pay_date:%Y%m%d}.p7m"

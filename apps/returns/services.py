@@ -18,9 +18,9 @@ from django.db import connection, transaction
 
 from apps.agreements import services as agreement_services
 from apps.cards.models import ServiceCard
-from apps.cards.services import card_actor
 from apps.core.files import private_file_write, private_path
 from apps.core.services import audit_record
+from apps.intake.actors import Actor, actor_of
 from apps.payroll.models import BatchStatus, PayrollBatch
 from apps.payroll.services.transitions import batch_transition
 from apps.returns.models import ReturnFile
@@ -144,11 +144,13 @@ def return_file_produce(*, batch_id: int, today: date, signer: pki.Identity) -> 
         return return_file
 
 
-def return_file_download(*, return_file: ReturnFile, card: ServiceCard) -> bytes:
-    """回盘下载 at the kiosk: the sealed bytes (still encrypted for the company); audited."""
-    if return_file.batch.company_id != card.company_id:
+def return_file_download(*, return_file: ReturnFile, card: ServiceCard | None = None,
+                         actor: Actor | None = None) -> bytes:
+    """回盘下载 (kiosk or API): the sealed bytes (still encrypted for the company); audited."""
+    actor = actor_of(card=card, actor=actor)
+    if return_file.batch.company_id != actor.company_id:
         raise ReturnFile.DoesNotExist
     data = private_path(RETURNS_AREA, return_file.stored_name).read_bytes()
-    audit_record(actor_kind="card", actor=card_actor(card), action="return_file_download", obj=return_file,
-                 company_id=card.company_id, detail={"batch": return_file.batch_id})
+    audit_record(actor_kind=actor.kind, actor=actor.name, action="return_file_download", obj=return_file,
+                 company_id=actor.company_id, detail={"batch": return_file.batch_id})
     return data

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "apps.core",
     "apps.workdays",
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "apps.returns",
     "apps.account_opening",
     "apps.kiosk",
+    "apps.h2h",
 ]
 
 MIDDLEWARE = [
@@ -244,7 +246,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Payroll self-service platform", "VERSION": "0.1.0"}
+SPECTACULAR_SETTINGS = {"TITLE": "Payroll self-service platform", "VERSION": "0.1.0",
+                        # Swagger UI from the installed sidecar package, never a CDN.
+                        "SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
+
+# 银企直连 (apps/h2h): the addresses whose X-SSL-Client-Cert header is believed — nginx reaches
+# gunicorn on a unix socket, where REMOTE_ADDR is empty. Per-certificate rate (DRF throttle syntax).
+H2H_TRUSTED_PROXY = env.list("H2H_TRUSTED_PROXY", default=[""])
+H2H_RATE = env.str("H2H_RATE", default="600/min")
 
 LOGGING = {
     "version": 1,

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from django.http import Http404, HttpRequest, HttpResponse
 
 from apps.kiosk.session import kiosk_card_required
 from apps.kiosk.views.common import kiosk_download, kiosk_render
 from apps.returns.models import ReturnFile
-from apps.returns.selectors import return_file_get, return_files_for_company
+from apps.returns.selectors import return_download_name, return_file_get, return_files_for_company
 from apps.returns.services import return_file_download
 
 
@@ -42,11 +40,3 @@ def return_download_view(request: HttpRequest, batch_pk: int) -> HttpResponse:
     except FileNotFoundError as exc:
         raise Http404 from exc
     return kiosk_download([data], name=return_download_name(return_file), content_type="application/octet-stream")
-
-
-def return_download_name(return_file: ReturnFile) -> str:
-    """RET_<batch number>_<pay date>.p7m: the agent finds the right file on the USB drive by what
-    the checklist and the client print (ASCII only, so every browser keeps the name)."""
-    batch = return_file.batch
-    batch_no = re.sub(r"[^A-Za-z0-9_-]", "_", batch.batch_no or str(batch.pk))
-    return f"RET_{batch_no}_{batch.pay_date:%Y%m%d}.p7m"

@@ -15,12 +15,11 @@ from django.db import IntegrityError, transaction
 
 from apps.agreements.models import Agreement
 from apps.cards.models import ServiceCard
-from apps.cards.services import card_actor
 from apps.core import clock
 from apps.core.files import private_file_write
-from apps.core.hours import service_hours_require
 from apps.core.services import audit_record
 from apps.employees.selectors import REGISTRY_CHUNK, registry_names
+from apps.intake.actors import Actor, actor_of
 from apps.intake.reports import ErrorTally, error_report_delete, intake_refuse
 from apps.intake.steps import signed_file_load
 from apps.intake.uploads import upload_accept, work_queue_after_confirm
@@ -40,9 +39,11 @@ PAY_WINDOW_DAYS = 15
 SCREEN_NEW_EMPLOYEES = 500
 
 
-def payroll_batch_submit(*, card: ServiceCard, agreement: Agreement, upload: UploadedFile) -> PayrollBatch:
+def payroll_batch_submit(*, card: ServiceCard | None = None, agreement: Agreement, upload: UploadedFile,
+                         actor: Actor | None = None) -> PayrollBatch:
     """Store the uploaded file and record the batch; pre-validation starts once this commits."""
-    return upload_accept(kind=KIND, card=card, agreement=agreement, upload=upload, action="payroll_submit")
+    return upload_accept(kind=KIND, card=card, actor=actor, agreement=agreement, upload=upload,
+                         action="payroll_submit")
 
 
 def payroll_batch_prevalidate(*, batch_id: int) -> bool:
@@ -146,27 +147,31 @@ def pay_date_window_require(*, batch: PayrollBatch) -> None:
         )
 
 
-def payroll_batch_confirm(*, batch: PayrollBatch, card: ServiceCard) -> bool | None:
+def payroll_batch_confirm(*, batch: PayrollBatch, card: ServiceCard | None = None,
+                          actor: Actor | None = None) -> bool | None:
     """确认入库 (also 补充入库 from the query screen): the pay-date window is checked again.
     Returns whether the broker took the storing work (False: kept, the sweeper queues it)."""
-    service_hours_require()
-    if batch.company_id != card.company_id:
+    actor = actor_of(card=card, actor=actor)
+    actor.hours_require()
+    if batch.company_id != actor.company_id:
         raise PayrollBatch.DoesNotExist
     pay_date_window_require(batch=batch)
     with transaction.atomic():
         batch_transition(batch_id=batch.pk, action="confirm")
-        audit_record(actor_kind="card", actor=card_actor(card), action="payroll_confirm", obj=batch,
-                     company_id=card.company_id, detail={"new_employees": batch.new_employee_count})
+        audit_record(actor_kind=actor.kind, actor=actor.name, action="payroll_confirm", obj=batch,
+                     company_id=actor.company_id, detail={"new_employees": batch.new_employee_count})
         enqueued = work_queue_after_confirm(kind=KIND, pk=batch.pk)
     return enqueued.ok
 
 
-def payroll_batch_revoke(*, batch: PayrollBatch, card: ServiceCard) -> None:
+def payroll_batch_revoke(*, batch: PayrollBatch, card: ServiceCard | None = None,
+                         actor: Actor | None = None) -> None:
     """撤消: only before storing. Revoking frees the batch number and the file."""
-    service_hours_require()
-    if batch.company_id != card.company_id:
+    actor = actor_of(card=card, actor=actor)
+    actor.hours_require()
+    if batch.company_id != actor.company_id:
         raise PayrollBatch.DoesNotExist
     with transaction.atomic():
         batch_transition(batch_id=batch.pk, action="revoke")
-        audit_record(actor_kind="card", actor=card_actor(card), action="payroll_revoke", obj=batch,
-                     company_id=card.company_id)
+        audit_record(actor_kind=actor.kind, actor=actor.name, action="payroll_revoke", obj=batch,
+                     company_id=actor.company_id)

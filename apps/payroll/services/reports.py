@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from apps.cards.models import ServiceCard
-from apps.cards.services import card_actor
 from apps.core.services import audit_record
+from apps.intake.actors import Actor, actor_of
 from apps.intake.reports import error_report_load
 from apps.payroll.models import FREEING_STATUSES, PayrollBatch
 from payroll_exchange.report import ValidationReport, report_csv, report_text
@@ -43,17 +43,18 @@ def payroll_report_csv(*, batch: PayrollBatch) -> bytes:
     return report_csv(payroll_report(batch=batch))
 
 
-def payroll_report_download(*, batch: PayrollBatch, card: ServiceCard, fmt: str,
-                            language: str) -> tuple[Iterator[bytes], str]:
+def payroll_report_download(*, batch: PayrollBatch, card: ServiceCard | None = None, fmt: str,
+                            language: str, actor: Actor | None = None) -> tuple[Iterator[bytes], str]:
     """报告文件下载 at the kiosk: the report in chunks (the view streams them) and a file name; the
     download is audited. Bounded: the report holds at most INTAKE_ERRORS_KEPT errors."""
-    if batch.company_id != card.company_id:
+    actor = actor_of(card=card, actor=actor)
+    if batch.company_id != actor.company_id:
         raise PayrollBatch.DoesNotExist
     name = f"report-{batch.batch_no or batch.pk}.{'csv' if fmt == 'csv' else 'txt'}"
     data = payroll_report_csv(batch=batch) if fmt == "csv" else payroll_report_text(
         batch=batch, language=language).encode("utf-8")
-    audit_record(actor_kind="card", actor=card_actor(card), action="payroll_report_download", obj=batch,
-                 company_id=card.company_id, detail={"format": fmt})
+    audit_record(actor_kind=actor.kind, actor=actor.name, action="payroll_report_download", obj=batch,
+                 company_id=actor.company_id, detail={"format": fmt})
     return _chunks(data), name
 
 
