@@ -152,10 +152,10 @@ def amount_cell(text: str | None, row: int, errors: list[RowError], *, number: b
     if text is None:
         errors.append(_missing(row, ""))
         return None
-    if number:
-        return _number_cell(text.strip(), row, errors)
-    if text.isascii():  # the common case first, at the old reader's speed: 8500, 4350.5, 8500.00
+    if text.isascii():  # the common case first, typed or stored: 8500, 4350.5, 8500.00
         dot = text.find(".")
         if (text if dot < 0 else text[:dot] + text[dot + 1:]).isdigit() and (dot < 0 or len(text) - dot <= 3):
             return Decimal(text)
+    if number:
+        return _number_cell(text.strip(), row, errors)
     return _typed_cell(text, row, errors)
