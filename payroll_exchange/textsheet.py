@@ -70,6 +70,7 @@ def text_decode(data: bytes, encoding: str | None) -> tuple[str, str]:
     if encoding:
         try:
             name = codecs.lookup(encoding).name
+            "".encode(name)  # LookupError for codecs that are not text encodings (rot13, base64, hex)
         except LookupError:
             raise unreadable(f"不认识编码 {encoding!r}。可用的编码有 {'、'.join(ENCODINGS_OFFERED)}。",
                              f"{encoding!r} is not an encoding we know. Use one of "

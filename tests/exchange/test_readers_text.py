@@ -84,6 +84,9 @@ def test_an_encoding_given_is_used_as_given() -> None:
         sheet_open(data=data, filename="工资.csv", options=SheetOptions(encoding="klingon"))
     assert unknown.value.code == "sheet_encoding"
     assert "不认识编码 'klingon'" in unknown.value.zh
+    with pytest.raises(ExchangeError) as not_text:  # a codec, but not a text encoding
+        sheet_open(data=data, filename="工资.csv", options=SheetOptions(encoding="base64"))
+    assert not_text.value.code == "sheet_encoding"
     # A file GB18030 would refuse as implausible is read when the user says it is GB18030.
     latin = "证件类型,证件号码,姓名,账号,金额\r\n1,E1,王伟tom,6222020200112345679,1.00\r\n".encode("gbk")
     with pytest.raises(ExchangeError):
