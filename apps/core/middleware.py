@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
@@ -45,6 +45,9 @@ class UploadLimitMiddleware:
 
     def _refuse(self, request: HttpRequest, size: int) -> HttpResponse:
         error = upload_too_large(size)
+        if request.path.startswith("/api/"):  # the host-to-host API's one error body
+            return JsonResponse({"code": error.code, "message": {"zh": error.zh, "en": error.en}, "field": "file",
+                                 "row": None}, status=413, json_dumps_params={"ensure_ascii": False})
         return render(request, "upload_too_large.html", {"zh": error.zh, "en": error.en}, status=413)
 
 

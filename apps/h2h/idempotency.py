@@ -41,8 +41,13 @@ def _key(request: Request) -> str:
     return key
 
 
+def lock_token(certificate_id: int, key: str) -> int:
+    """The 64-bit advisory lock id of one (certificate, key)."""
+    return int.from_bytes(hashlib.sha256(f"h2h:{certificate_id}:{key}".encode()).digest()[:8], "big", signed=True)
+
+
 def _lock(certificate_id: int, key: str) -> bool:
-    token = int.from_bytes(hashlib.sha256(f"h2h:{certificate_id}:{key}".encode()).digest()[:8], "big", signed=True)
+    token = lock_token(certificate_id, key)
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             return True  # the embedded demo (SQLite) serialises writers anyway

@@ -269,3 +269,44 @@ def test_schema_declares_every_operation_the_error_body_idempotency_and_mtls(cli
     docs = client.get("/api/h2h/v1/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
+
+
+def test_an_upload_over_the_limit_is_413_in_the_error_body(api_a, our_agent, bank, settings):
+    settings.UPLOAD_MAX_BYTES = 1000
+    response = api_a.upload(b"x" * 200_000, raw=True)
+    assert response.status_code == 413
+    error_shape(response.json())
+    assert response.json()["code"] == "upload_too_large"
+    assert not PayrollBatch.objects.exists()
+
+
+def test_rate_limit_is_per_certificate(api_a, api_b, settings):
+    settings.H2H_RATE = "2/min"
+    assert [api_a.get("/agreements/").status_code for _ in range(3)] == [200, 200, 429]
+    limited = api_a.get("/agreements/")
+    assert limited.json()["code"] == "rate_limited"
+    assert int(limited["Retry-After"]) > 0
+    assert api_b.get("/agreements/").status_code == 200
+
+
+def test_employee_file_upload_and_confirm_by_certificate(api_a, our_agent, bank, django_capture_on_commit_callbacks):
+    from apps.employees.models import EmployeeFile
+    from apps.employees.services import employee_file_open
+    from tests.factories import employee_file_bytes, employee_rows
+
+    data = employee_file_bytes(party=our_agent, rows=employee_rows(2), bank=bank)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = api_a.upload(data, kind="employees", key="e-1")
+    assert response.status_code == 202, response.json()
+    file_id = response.json()["id"]
+    assert response.json()["url"] == f"/api/h2h/v1/employee-files/{file_id}/"
+    employee_file_open(file_id=file_id)
+    status = api_a.get(f"/employee-files/{file_id}/").json()
+    assert (status["status"], status["record_count"], status["actions"]) == ("awaiting_confirmation", 2,
+                                                                             ["confirm", "cancel"])
+    with django_capture_on_commit_callbacks(execute=False):
+        confirmed = api_a.post(f"/employee-files/{file_id}/confirm/", key="e-2")
+    assert confirmed.json()["status"] == "storing"
+    assert EmployeeFile.objects.get(pk=file_id).certificate_id == our_agent.agreement.certificate_id
+    listed = api_a.get("/employee-files/", QUERY_STRING="upload_date=2026-12-01").json()
+    assert [f["id"] for f in listed] == [file_id]
