@@ -38,12 +38,12 @@ def batch_kiosk_actions(status: str, *, pay_date: date | None = None, today: dat
     """The actions of the state; 确认入库 / 补充入库 only while the pay date is still in its window
     (the service would refuse it: the screen does not offer what cannot succeed)."""
     actions = KIOSK_ACTIONS.get(status, ())
-    if "confirm" in actions and today is not None and pay_date_passed(pay_date=pay_date, today=today):
+    if "confirm" in actions and today is not None and pay_date_outside_window(pay_date=pay_date, today=today):
         actions = tuple(a for a in actions if a != "confirm")
     return actions
 
 
-def pay_date_passed(*, pay_date: date | None, today: date) -> bool:
+def pay_date_outside_window(*, pay_date: date | None, today: date) -> bool:
     return pay_date is None or not today <= pay_date <= today + timedelta(days=PAY_WINDOW_DAYS)
 
 

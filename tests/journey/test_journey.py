@@ -289,7 +289,7 @@ def test_spreadsheet_to_kiosk_to_pay_day_to_decrypted_return_list(
         downloaded = drive / "returns" / download.suggested_filename
         downloaded.parent.mkdir(parents=True, exist_ok=True)
         download.save_as(downloaded)
-        assert downloaded.suffix == ".p7m"
+        assert download.suggested_filename == f"RET_{BATCH_NO}_{PAY_DATE:%Y%m%d}.p7m"  # batch and pay date
         page.click("text=退出系统")
 
         # --- 7. Another company's agent at the kiosk sees none of these files.
