@@ -10,3 +10,5 @@ urlpatterns = [
     path("api/h2h/v1/", include("apps.h2h.urls")),
     path("", include("apps.kiosk.urls")),
 ]
+
+handler404 = "apps.h2h.errors.not_found_view"

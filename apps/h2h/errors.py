@@ -106,3 +106,13 @@ def _first_problem(detail: Any, field: str = "") -> tuple[str, str]:
     if isinstance(detail, list) and detail:
         return _first_problem(detail[0], field)
     return field or "body", str(detail)
+
+
+def not_found_view(request, exception=None):
+    """Django's 404 (no URL matched): the API's paths answer in the error body, the rest as before."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/h2h/"):
+        return JsonResponse(error_body(*NOT_FOUND), status=404, json_dumps_params={"ensure_ascii": False})
+    return page_not_found(request, exception)

@@ -194,3 +194,44 @@ def test_refused_clients_store_nothing(gateway, business_clock, our_agent, platf
     assert revoked.json()["code"] == "cert_revoked"
     assert not PayrollBatch.objects.exists()
     assert not IdempotencyKey.objects.exists()
+
+
+def test_schemathesis_every_operation_conforms_through_nginx(gateway, live_worker, business_clock, our_agent,
+                                                             tmp_path):
+    """Every operation of the published schema, a few generated requests each, through nginx with
+    company A's certificate: no 5xx, every status, content type and body as the schema declares."""
+    import schemathesis
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as hypothesis_settings
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    h2h_enable(our_agent)
+    erp = Erp(gateway, key_files(our_agent.identity, tmp_path))
+    raw = erp.get("/schema/", headers={"Accept": "application/json"})
+    assert raw.status_code == 200
+    schema = schemathesis.openapi.from_dict(raw.json())
+    schema.config.update(base_url=gateway.url)
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+              response_headers_conformance]
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) == 15
+    statuses: dict[str, set[int]] = {}
+    for operation in operations:
+
+        @hypothesis_settings(max_examples=6, deadline=None, database=None, derandomize=True,
+                             suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy())
+        def conforms(case) -> None:
+            response = case.call(session=erp.session, **erp.options)
+            statuses.setdefault(case.operation.label, set()).add(response.status_code)
+            case.validate_response(response, checks=checks)
+
+        conforms()
+    assert len(statuses) == 15  # every operation was called
+    assert 202 in statuses["POST /api/h2h/v1/files/"]  # an upload was accepted, not only refused
