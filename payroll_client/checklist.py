@@ -62,6 +62,8 @@ class Checklist:
     settlement_account: str = ""
     sheet_read: str = ""
     hidden_rows: str = ""
+    check_code: str = ""  # 核对码: in the encrypted file and here, never on the kiosk's screens
+    qr_text: str = ""  # the signed PRC1 text of the QR (payroll_exchange/checkcode.py)
 
 
 def shanghai_time(instant: datetime) -> str:
@@ -74,6 +76,11 @@ def digest_lines(digest: str) -> list[str]:
     groups = [digest[i:i + DIGEST_GROUP] for i in range(0, len(digest), DIGEST_GROUP)]
     return [" ".join(groups[i:i + DIGEST_GROUPS_PER_LINE])
             for i in range(0, len(groups), DIGEST_GROUPS_PER_LINE)] or [""]
+
+
+def code_grouped(code: str) -> str:
+    """The 核对码 in two groups of five, as the kiosk's field accepts it typed either way."""
+    return f"{code[:5]} {code[5:]}" if len(code) == 10 else code
 
 
 def money_text(amount: Decimal) -> str:
@@ -146,6 +153,8 @@ def checklist_lines(*, checklist: Checklist) -> list[tuple[str, str]]:
         lines.append(("读取表格 Sheet read", c.sheet_read))
     if c.hidden_rows:
         lines.append(("隐藏行 Hidden rows", c.hidden_rows))
+    if c.check_code:
+        lines.append(("核对码 Check code", code_grouped(c.check_code)))
     lines += [
         ("制作人 Operator", c.operator),
         ("复核人 Reviewer", c.reviewer),
@@ -177,6 +186,9 @@ def checklist_text(*, checklist: Checklist) -> str:
     lines += [f"{label}: {value}" for label, value in checklist_lines(checklist=checklist)]
     # In full on one line (to copy and search), then in groups of four to compare by eye.
     lines += [f"文件摘要 SHA-256: {checklist.digest}", *(f"    {line}" for line in digest_lines(checklist.digest))]
+    if checklist.qr_text:
+        # The PDF's QR holds exactly this line; a scanner at the kiosk types it.
+        lines += ["二维码内容 QR text (扫码核对 scanned at the kiosk):", checklist.qr_text]
     lines += ["", *NOTES, "", *SIGNATURES, "", *_box("加盖公章 Company stamp"),
               *_box("银行受理 For the bank", ("受理人 Clerk:", "日期 Date:", "业务章 Bank stamp:", ""))]
     return "\n".join(lines) + "\n"
@@ -231,7 +243,8 @@ def mono_register() -> str:
 
 
 def pdf_render(*, title: str, lines: list[tuple[str, str]], footer: list[str], stamp_box: bool,
-               digest: str | None = None, signatures: list[str] | None = None, bank_box: bool = False) -> bytes:
+               digest: str | None = None, signatures: list[str] | None = None, bank_box: bool = False,
+               qr: str = "") -> bytes:
     """A one-page (or more) A4 form: a title, label/value lines, the digest in monospaced groups,
     notes, signature lines, the company's stamp box and a box for the bank."""
     from io import BytesIO
@@ -269,6 +282,8 @@ def pdf_render(*, title: str, lines: list[tuple[str, str]], footer: list[str], s
             pdf.drawString(left + 170, y, line)
             y -= 16
         y -= 4
+    if qr:
+        y = _qr_draw(pdf, text=qr, left=left, top=y, font=font, page_height=height)
     y -= 10
     pdf.setFont(font, 9)
     for note in footer:
@@ -305,6 +320,35 @@ def pdf_render(*, title: str, lines: list[tuple[str, str]], footer: list[str], s
     return buffer.getvalue()
 
 
+QR_SIZE = 170.0  # points: ~6 cm, read by a counter's 2-D scanner at arm's length
+
+
+def _qr_draw(pdf, *, text: str, left: float, top: float, font: str, page_height: float) -> float:  # noqa: ANN001
+    """The checklist's QR (error correction M) with a caption beside it; returns the y below it."""
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+
+    if top - QR_SIZE < 80:
+        pdf.showPage()
+        top = page_height - 60
+    # The widget's encoder, its modules drawn as filled squares straight on the canvas: renderPDF
+    # would also set (and list, unembedded) a Helvetica the page never uses.
+    qr = QrCodeWidget(text, barLevel="M").qr
+    qr.make()
+    count = qr.getModuleCount()
+    box = QR_SIZE / (count + 8)  # a quiet zone of four modules on each side
+    pdf.setFillGray(0)
+    for r, row in enumerate(qr.modules):
+        for c, dark in enumerate(row):
+            if dark:
+                pdf.rect(left + (c + 4) * box, top - (r + 5) * box, box, box, stroke=0, fill=1)
+    pdf.setFont(font, 9)
+    for i, caption in enumerate(("核对二维码: 在自助平台预校验结果页扫描,", "或输入上面的核对码。",
+                                 "Scan at the kiosk's pre-validation result,", "or type the check code above.")):
+        pdf.drawString(left + QR_SIZE + 14, top - 30 - i * 14, caption)
+    return top - QR_SIZE - 6
+
+
 def checklist_pdf(*, checklist: Checklist) -> bytes:
     return pdf_render(title="代理业务核对清单", lines=checklist_lines(checklist=checklist), footer=NOTES,
-                      stamp_box=True, digest=checklist.digest, signatures=SIGNATURES, bank_box=True)
+                      stamp_box=True, digest=checklist.digest, signatures=SIGNATURES, bank_box=True,
+                      qr=checklist.qr_text)

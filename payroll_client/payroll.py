@@ -21,7 +21,7 @@ from payroll_client.progress import Progress
 from payroll_client.review import AmountWarning, amount_warnings
 from payroll_client.store import batch_used, file_made_record, log_write, store_transaction
 from payroll_client.users import User, user_authenticate
-from payroll_exchange import checks, clock, envelope, formats, pki, report, sheets
+from payroll_exchange import checkcode, checks, clock, envelope, formats, pki, report, sheets
 from payroll_exchange.errors import ExchangeError, RowError
 from payroll_exchange.messages import row_error
 from payroll_exchange.records import CURRENCY, FORMAT_VERSION, AgreementPackage, PayrollFile, PayrollHeader
@@ -57,6 +57,7 @@ class Sealed:
     plain: bytes
     sealed: bytes
     digest: str
+    qr: str = ""  # the checklist's QR text, signed by the same enterprise key as the file
 
 
 def term_check(*, agreement: AgreementPackage, pay_date: date, today: date) -> list[RowError]:
@@ -83,6 +84,7 @@ def payroll_prepare(*, request: PayrollRequest, progress: Progress | None = None
         format_version=FORMAT_VERSION, agreement_no=r.agreement.agreement_no,
         payer_unit_no=r.agreement.payer_unit_no, batch_no=r.batch_no, pay_date=r.pay_date,
         currency=CURRENCY, record_count=len(rows), total_amount=total, purpose=r.purpose,
+        check_code=checkcode.code_new(),  # 核对码: inside the encrypted file and on the checklist only
     )
     payroll = PayrollFile(header=header, rows=rows)
     errors = [*errors, *checks.payroll_check(payroll=payroll, today=r.today, single_limit=r.agreement.single_limit)]
@@ -131,7 +133,13 @@ def payroll_seal(*, payroll: PayrollFile, identity: pki.Identity, agreement: Agr
     plain = formats.payroll_dump(payroll)
     sealed = envelope.envelope_seal(payload=plain, kind="payroll", signer=identity,
                                     recipient_cert=pki.cert_load_pem(agreement.bank_cert_pem))
-    return Sealed(plain=plain, sealed=sealed, digest=formats.file_digest(plain))
+    digest = formats.file_digest(plain)
+    h = payroll.header
+    facts = checkcode.ChecklistFacts(
+        agreement_no=h.agreement_no, batch_no=h.batch_no, pay_date=h.pay_date, record_count=h.record_count,
+        total_amount=h.total_amount, digest=digest, code=h.check_code,
+        expected_fee=report.expected_fee(fee_per_payment=agreement.fee_per_payment, count=h.record_count))
+    return Sealed(plain=plain, sealed=sealed, digest=digest, qr=checkcode.qr_text(facts=facts, key=identity.key))
 
 
 def reviewer_verify(*, conn: sqlite3.Connection, operator: User, name: str, password: str) -> User:
@@ -168,7 +176,7 @@ def payroll_outputs(*, prepared: Prepared, sealed: Sealed, agreement: AgreementP
         expected_fee=report.expected_fee(fee_per_payment=agreement.fee_per_payment, count=h.record_count),
         digest=sealed.digest, file_name=f"{stem}.p7m", operator=operator, reviewer=reviewer,
         made_at=shanghai_time(clock.business_now()), settlement_account=agreement.settlement_account,
-        sheet_read=sheet_zh, hidden_rows=hidden_zh,
+        sheet_read=sheet_zh, hidden_rows=hidden_zh, check_code=h.check_code, qr_text=sealed.qr,
     )
     files = {
         f"{stem}.p7m": sealed.sealed,

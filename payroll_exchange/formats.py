@@ -112,10 +112,12 @@ def _lines_encode(lines: list[str]) -> bytes:
 def payroll_dump(f: PayrollFile) -> bytes:
     h = f.header
     _version_require(h.format_version)
+    code = (h.check_code,) if h.check_code else ()  # 核对码: an optional last field (issue 13)
     lines = [_line_join((KIND_PAYROLL, h.format_version, h.agreement_no, h.payer_unit_no, h.batch_no,
                          h.pay_date.isoformat(), h.currency, str(h.record_count),
-                         _amount_text(h.total_amount), h.purpose),
-                        ("kind", "format_version", *PAYROLL_HEADER_FIELDS), None)]
+                         _amount_text(h.total_amount), h.purpose, *code),
+                        ("kind", "format_version", *PAYROLL_HEADER_FIELDS, "check_code")[:11 if code else 10],
+                        None)]
     for r in f.rows:
         lines.append(_line_join((str(r.seq), r.account, r.name, _amount_text(r.amount), r.id_type,
                                  r.id_number, r.remark), PAYROLL_ROW_FIELDS, r.seq))
@@ -183,7 +185,7 @@ def _record_lines(text: str, start: int, size: int) -> Iterator[str]:
         start = cut + 1
 
 
-def _lines_split(data: bytes, kind: str, kind_zh: str, kind_en: str, header_len: int) -> tuple[
+def _lines_split(data: bytes, kind: str, kind_zh: str, kind_en: str, header_len: int, optional: int = 0) -> tuple[
         list[str], Iterator[str]]:
     """(header fields, record lines) or ExchangeError when the file is not ours as a whole."""
     try:
@@ -212,7 +214,7 @@ def _lines_split(data: bytes, kind: str, kind_zh: str, kind_en: str, header_len:
                           f"格式版本 {version!r} 不受支持（应为 {FORMAT_VERSION}）。请升级客户端后重新生成文件。",
                           f"format version {version!r} is not supported (expected {FORMAT_VERSION}). "
                           "Update the client and make the file again.", "format_version")
-    if len(header) != header_len:
+    if not header_len <= len(header) <= header_len + optional:
         raise _unreadable(kind_zh, kind_en, f"文件头应有 {header_len} 个字段，实有 {len(header)} 个。",
                           f"the header must have {header_len} fields, it has {len(header)}.", "file_header")
     return header, _record_lines(text, header_end + 1, size)
@@ -263,13 +265,14 @@ def payroll_load(data: bytes, *, errors: ErrorSink | None = None) -> tuple[Payro
     """The rows that parse and the line errors of those that do not (into ``errors``, a list by
     default: the platform passes a sink that counts while it parses)."""
     kind_zh, kind_en = "代发工资文件", "payroll file"
-    h, lines = _lines_split(data, KIND_PAYROLL, kind_zh, kind_en, 2 + len(PAYROLL_HEADER_FIELDS))
+    h, lines = _lines_split(data, KIND_PAYROLL, kind_zh, kind_en, 2 + len(PAYROLL_HEADER_FIELDS), optional=1)
 
     def value(parse: Callable[[str], object], i: int) -> object:
         return _header_value(parse, h[i], PAYROLL_HEADER_FIELDS[i - 2], kind_zh, kind_en)
 
     header = PayrollHeader(h[1], h[2], h[3], h[4], value(date.fromisoformat, 5), h[6],  # type: ignore[arg-type]
-                           value(_count_parse, 7), value(_decimal_parse, 8), h[9])  # type: ignore[arg-type]
+                           value(_count_parse, 7), value(_decimal_parse, 8), h[9],  # type: ignore[arg-type]
+                           h[10] if len(h) > 10 else "")
     rows: list[PayrollRow] = []
     errors = [] if errors is None else errors
     append = rows.append

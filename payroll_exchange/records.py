@@ -41,6 +41,9 @@ class PayrollHeader:
     record_count: int
     total_amount: Decimal
     purpose: str  # 用途: 工资, 奖金, …
+    # 核对码 (issue 13): printed only on the checklist; an optional last header field, so files
+    # written before it still read. Empty when the file carries none.
+    check_code: str = ""
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # gettext: compiled translations; fonts-wqy-zenhei: Chinese in PDFs and screenshots;
 # poppler-utils: pdffonts/pdftotext checks of the checklist; chromium: kiosk browser tests;
 # openssl: the independent judge of our CMS files.
-apt_packages=(gettext fonts-wqy-zenhei poppler-utils chromium openssl ca-certificates nginx)
+apt_packages=(gettext fonts-wqy-zenhei poppler-utils chromium openssl ca-certificates nginx zbar-tools)
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then apt_packages+=(python3-venv); fi
 missing=()
 for pkg in "${apt_packages[@]}"; do
