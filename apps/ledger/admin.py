@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin_pages import ReadOnlyAdmin
+from apps.ledger.admin_funding import funding_shortfalls_view
 from apps.ledger.admin_staff import StaffPostingAdmin, account_open_view
 from apps.ledger.models import AccountStatus, JournalEntry, JournalReversal, LedgerAccount
 from apps.ledger.services import LedgerError, ledger_account_status_set
@@ -40,6 +41,12 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
         return account_open_view(self, request)
+
+    def get_urls(self) -> list:
+        # 资金不足预警: per pay date and settlement account (apps/ledger/admin_funding.py).
+        funding = path("funding/", self.admin_site.admin_view(lambda request: funding_shortfalls_view(self, request)),
+                       name="ledger_funding_shortfalls")
+        return [funding, *super().get_urls()]
 
     @admin.display(description=_("柜面存取"))
     def posting_link(self, obj: LedgerAccount) -> str:

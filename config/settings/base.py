@@ -176,6 +176,8 @@ PRIVATE_FILES_DIR = Path(env.str("PRIVATE_FILES_DIR", default=str(VAR_DIR / "pri
 UPLOAD_MAX_BYTES = env_typed("UPLOAD_MAX_BYTES", int, default=50 * 1024 * 1024)
 # A counter deposit or withdrawal above this many yuan waits for a second staff member's approval.
 STAFF_POSTING_APPROVAL_THRESHOLD = env.str("STAFF_POSTING_APPROVAL_THRESHOLD", default="100000.00")
+# 变动提示: a person's amount changed by more than this many percent since the last paid batch is listed.
+PAYROLL_CHANGE_THRESHOLD_PERCENT = env.str("PAYROLL_CHANGE_THRESHOLD_PERCENT", default="30")
 # The bank's private keys are stored encrypted under PRIVATE_FILES_DIR with this passphrase;
 # the embedded default derives one from SECRET_KEY, production requires its own.
 BANK_KEY_PASSPHRASE = env.str("BANK_KEY_PASSPHRASE", default="")

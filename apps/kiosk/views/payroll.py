@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.core import clock
 from apps.core.errors import ServiceError
+from apps.intake.actors import actor_of
 from apps.intake.reports import more_errors_text
 from apps.kiosk.forms import UploadDateForm, UploadForm
 from apps.kiosk.presenters import (
@@ -28,6 +29,7 @@ from apps.kiosk.views.common import kiosk_act, kiosk_download, kiosk_render, rec
 from apps.payroll.models import BatchStatus, PayrollBatch
 from apps.payroll.selectors import payroll_batch_get, payroll_batches_for_company
 from apps.payroll.services import intake
+from apps.payroll.services.checklist import checklist_required, payroll_checklist_check
 from apps.payroll.services.intake import payroll_batch_submit
 from apps.payroll.services.reports import payroll_report_download, payroll_report_text
 
@@ -70,6 +72,8 @@ def payroll_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
     today = clock.today()
     actions = batch_kiosk_actions(batch.status, pay_date=batch.pay_date, today=today)
     pay_date_passed = batch.status == BatchStatus.AWAITING_CONFIRMATION and "confirm" not in actions
+    needs_checklist = "confirm" in actions and checklist_required(batch=batch)
+    checked = request.session.get(_checklist_key(batch.pk)) if needs_checklist else None
     return kiosk_render(
         request,
         "kiosk/payroll_batch.html",
@@ -85,6 +89,8 @@ def payroll_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
             "system_error": system_error_message() if batch.status == BatchStatus.ERROR else "",
             "more_new_employees": max(batch.new_employee_count - len(batch.new_employees or []), 0),
             "status_url": reverse("kiosk:batch_status", kwargs={"pk": batch.pk}),
+            "needs_checklist": needs_checklist,
+            "checklist_checked": checked and {k: v for k, v in checked.items() if k != "text"},
             "language": get_language(),
         },
     )
@@ -95,9 +101,38 @@ def payroll_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
 def payroll_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
     # 确认入库 on the result screen and 补充入库 on the query screen are the same service.
     batch = _batch(request, pk)
-    return kiosk_act(request, service=lambda: intake.payroll_batch_confirm(batch=batch, card=request.kiosk_card),
+    # 疑似重复发放: the acknowledgement checkbox (templates/kiosk/_duplicate_ack.html); the service enforces it.
+    acknowledged = request.POST.get("acknowledge_duplicate") == "1"
+    # The checklist text the agent checked before (kept in the server-side session, never rendered);
+    # the service checks it again and refuses without a match.
+    checklist = request.session.get(_checklist_key(batch.pk), {}).get("text", "")
+    return kiosk_act(request, service=lambda: intake.payroll_batch_confirm(batch=batch, card=request.kiosk_card,
+                                                                           duplicate_acknowledged=acknowledged,
+                                                                           checklist=checklist),
                      done=_("已确认入库，正在入库，请稍候。状态变为“成功”即提交完成。"),
                      target="kiosk:payroll_batch", pk=batch.pk, statuses=BatchStatus)
+
+
+def _checklist_key(pk: int) -> str:
+    return f"kiosk_checklist_{pk}"
+
+
+@kiosk_card_required
+@require_POST
+def payroll_checklist_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """核对清单核对: the scanner (keyboard mode) or the agent typed into the focused field."""
+    batch = _batch(request, pk)
+    text = request.POST.get("checklist", "")[:4000]
+    try:
+        result = payroll_checklist_check(batch=batch, actor=actor_of(card=request.kiosk_card), text=text)
+    except ServiceError as exc:
+        messages.error(request, refusal_message(exc))
+        return redirect("kiosk:payroll_batch", pk=batch.pk)
+    language = get_language() or "zh-hans"
+    request.session[_checklist_key(batch.pk)] = {
+        "text": text if result.matched else "", "how": result.how, "matched": result.matched,
+        "figures": result.figures, "message": result.message(language)}
+    return redirect("kiosk:payroll_batch", pk=batch.pk)
 
 
 @kiosk_card_required

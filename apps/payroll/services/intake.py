@@ -24,8 +24,10 @@ from apps.intake.reports import ErrorTally, error_report_delete, intake_refuse
 from apps.intake.steps import signed_file_load
 from apps.intake.uploads import upload_accept, work_queue_after_confirm
 from apps.intake.work import DONE, Work, intake_work_run
+from apps.payroll.changes import duplicate_acknowledgement_require
 from apps.payroll.errors import PayDateOutOfWindow
 from apps.payroll.models import FREEING_STATUSES, BatchStatus, PayrollBatch
+from apps.payroll.services.checklist import check_code_hash, checklist_confirm_require
 from apps.payroll.services.storing import payroll_rows_prepare
 from apps.payroll.services.transitions import batch_transition
 from payroll_exchange.checks import payroll_check
@@ -87,6 +89,8 @@ def payroll_prevalidate_step(work: Work) -> None:
     identity |= {"batch_no": header.batch_no[:32], "pay_date": header.pay_date, "purpose": header.purpose[:40],
                  "record_count": total, "total_amount": header.total_amount,
                  "expected_fee": expected_fee(fee_per_payment=agreement.fee_per_payment, count=total)}
+    if header.check_code:  # 核对码: kept only as a keyed hash (apps/payroll/services/checklist.py)
+        identity["check_code_hash"] = check_code_hash(header.check_code)
     payroll_check(payroll=payroll, today=today, single_limit=agreement.single_limit, max_days_ahead=PAY_WINDOW_DAYS,
                   errors=tally)
     tally.extend(_duplicates(batch=batch, batch_no=header.batch_no, **loaded.identity))
@@ -148,7 +152,8 @@ def pay_date_window_require(*, batch: PayrollBatch) -> None:
 
 
 def payroll_batch_confirm(*, batch: PayrollBatch, card: ServiceCard | None = None,
-                          actor: Actor | None = None) -> bool | None:
+                          actor: Actor | None = None, duplicate_acknowledged: bool = False,
+                          checklist: str = "") -> bool | None:
     """确认入库 (also 补充入库 from the query screen): the pay-date window is checked again.
     Returns whether the broker took the storing work (False: kept, the sweeper queues it)."""
     actor = actor_of(card=card, actor=actor)
@@ -156,10 +161,16 @@ def payroll_batch_confirm(*, batch: PayrollBatch, card: ServiceCard | None = Non
     if batch.company_id != actor.company_id:
         raise PayrollBatch.DoesNotExist
     pay_date_window_require(batch=batch)
+    # 疑似重复发放 needs the agent's explicit acknowledgement (apps/payroll/changes.py); audited below.
+    suspected_duplicate = duplicate_acknowledgement_require(batch=batch, acknowledged=duplicate_acknowledged)
+    # What the scanner typed (QR) or the agent typed (核对码); a mismatch is audited and refused.
+    how = checklist_confirm_require(batch=batch, actor=actor, text=checklist)
     with transaction.atomic():
-        batch_transition(batch_id=batch.pk, action="confirm")
+        batch_transition(batch_id=batch.pk, action="confirm", confirmed_how=how)
         audit_record(actor_kind=actor.kind, actor=actor.name, action="payroll_confirm", obj=batch,
-                     company_id=actor.company_id, detail={"new_employees": batch.new_employee_count})
+                     company_id=actor.company_id, detail={"new_employees": batch.new_employee_count, "how": how,
+                                                          **({"suspected_duplicate_acknowledged": True}
+                                                             if suspected_duplicate else {})})
         enqueued = work_queue_after_confirm(kind=KIND, pk=batch.pk)
     return enqueued.ok
 
