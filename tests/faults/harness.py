@@ -69,14 +69,17 @@ class RedisServer:
 @contextmanager
 def celery_broker(url: str) -> Iterator[None]:
     """Point this process's Celery app (what the services publish with) at ``url``."""
+    from kombu import pools
+
     from config.celery import app
 
     def use(value: str) -> None:
         # broker_write_url and broker_read_url were resolved from broker_url when configured.
         app.conf.update(broker_url=value, broker_write_url=value, broker_read_url=value)
-        # The connection and producer pools are made once from the URL: drop them.
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # The connection and producer pools are made once from the URL: drop them. kombu keeps its
+        # pools in a registry keyed by the connection: close *and* forget them (pools.reset), or the
+        # closed pool comes back for the same URL and every later publish in this process fails.
+        pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
 

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.test import Client
+from kombu import pools
 
 from apps.core.files import private_path
 from apps.intake import queue
@@ -26,7 +27,9 @@ CLOSED_PORT_URL = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
 
 def _broker_use(url: str) -> None:
     app.conf.broker_url = app.conf.broker_write_url = url
-    app._pool = None  # the producer pool was made for the old URL
+    # The pools were made for the old URL; kombu keeps them in a registry: close and forget them.
+    pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None
 
 
