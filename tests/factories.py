@@ -157,12 +157,14 @@ def payroll_rows(count: int, *, start: int = 1, amount: Decimal = Decimal("8000.
 
 def payroll_file_bytes(*, party: Party, rows: list[PayrollRow], batch_no: str = "B20261201",
                        pay_date: date = date(2026, 12, 5), signer: pki.Identity | None = None,
-                       bank: pki.Identity, total: Decimal | None = None, record_count: int | None = None) -> bytes:
+                       bank: pki.Identity, total: Decimal | None = None, record_count: int | None = None,
+                       check_code: str = "") -> bytes:
     header = PayrollHeader(
         format_version="1", agreement_no=party.agreement.number, payer_unit_no=party.agreement.payer_unit_no,
         batch_no=batch_no, pay_date=pay_date, currency="CNY",
         record_count=len(rows) if record_count is None else record_count,
         total_amount=sum((r.amount for r in rows), Decimal("0")) if total is None else total, purpose="工资",
+        check_code=check_code,
     )
     payload = payroll_dump(PayrollFile(header=header, rows=rows))
     return envelope_seal(payload=payload, kind="payroll", signer=signer or party.identity, recipient_cert=bank.cert)

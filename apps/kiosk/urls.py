@@ -27,6 +27,7 @@ urlpatterns = [
     path("payroll/", payroll.payroll_batches_view, name="payroll_batches"),
     path("payroll/<int:pk>/", payroll.payroll_batch_view, name="payroll_batch"),
     path("payroll/<int:pk>/confirm/", payroll.payroll_confirm_view, name="payroll_confirm"),
+    path("payroll/<int:pk>/checklist/", payroll.payroll_checklist_view, name="payroll_checklist"),
     path("payroll/<int:pk>/revoke/", payroll.payroll_revoke_view, name="payroll_revoke"),
     path("payroll/<int:pk>/report/", payroll.payroll_report_screen_view, name="payroll_report"),
     path("payroll/<int:pk>/report.txt", payroll.payroll_report_view, {"fmt": "txt"}, name="payroll_report_txt"),

@@ -31,6 +31,16 @@ class BatchStatus(models.TextChoices):
 FREEING_STATUSES = [BatchStatus.INVALID, BatchStatus.REVOKED, BatchStatus.ERROR]
 
 
+class ConfirmedHow(models.TextChoices):
+    """How 确认入库 was proven (issue 13): the back office shows it for every stored batch."""
+
+    CHECKLIST_SCANNED = "checklist_scanned", _("扫描核对清单二维码")
+    CODE_TYPED = "code_typed", _("输入核对码")
+    STAFF_REASON = "staff_reason", _("银行员工确认（附原因）")
+    API_CERTIFICATE = "api_certificate", _("银企直连证书")
+    NO_CODE = "no_code", _("文件无核对码（旧版客户端）")
+
+
 class PayrollBatch(IntakeWork):
     company = models.ForeignKey(Company, verbose_name=_("企业"), on_delete=models.PROTECT, related_name="batches")
     agreement = models.ForeignKey(Agreement, verbose_name=_("协议"), on_delete=models.PROTECT, related_name="batches")
@@ -67,6 +77,12 @@ class PayrollBatch(IntakeWork):
     new_employees = models.JSONField(_("新增员工"), default=list, blank=True)
     # SHA-256 of the rows prepared for storing at pre-validation; storing checks it before use.
     rows_digest = models.CharField(max_length=64, blank=True)
+    # 核对码 of the file as an HMAC keyed by the server's secret, never the code itself: whoever
+    # reads the database (staff, a backup) cannot learn it, so only the stamped checklist's holder
+    # can prove it at the kiosk. Empty: the file carries no code (made by a client before issue 13).
+    check_code_hash = models.CharField(max_length=64, blank=True)
+    confirmed_how = models.CharField(_("确认方式"), max_length=24, choices=ConfirmedHow.choices, blank=True)
+    confirm_reason = models.CharField(_("确认原因"), max_length=300, blank=True)
 
     # Back office and pay day.
     held_by = models.CharField(_("暂停人"), max_length=150, blank=True)

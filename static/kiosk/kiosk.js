@@ -186,4 +186,8 @@
     };
     window.setTimeout(poll, 1000);
   }
+  /* --- 核对清单核对: a 2-D scanner in keyboard mode types the QR into the focused field and ends
+     with Enter, which submits the form; keep the field focused when the page opens. ------------- */
+  var scannerField = document.querySelector("[data-scanner-field]");
+  if (scannerField && !document.querySelector("dialog[open]")) { scannerField.focus(); }
 })();

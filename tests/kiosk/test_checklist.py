@@ -1,0 +1,154 @@
+"""核对清单核对 at the kiosk (issue 13): the scanned QR or the typed 核对码 before 确认入库, enforced by the
+service; mismatches explained and audited; the code never on a page; how each batch was confirmed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from apps.core.models import AuditEvent
+from apps.payroll.models import BatchStatus, ConfirmedHow, PayrollBatch
+from apps.payroll.services.checklist import ChecklistRefused
+from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_prevalidate
+from payroll_exchange import checkcode
+from tests.factories import payroll_file_bytes, payroll_rows, upload
+
+CODE = "A3C4E6F7G9"
+OTHER_CODE = "HJKMNPRTWX"
+
+
+@pytest.fixture
+def bank(platform_keys):
+    return platform_keys["bank"]
+
+
+def qr_for(party, batch: PayrollBatch, *, code: str = CODE, digest: str | None = None,
+           total: Decimal | None = None, batch_no: str | None = None) -> str:
+    facts = checkcode.ChecklistFacts(
+        agreement_no=party.agreement.number, batch_no=batch_no or batch.batch_no, pay_date=batch.pay_date,
+        record_count=batch.record_count, total_amount=batch.total_amount if total is None else total,
+        expected_fee=batch.expected_fee, digest=digest or batch.digest, code=code)
+    return checkcode.qr_text(facts=facts, key=party.identity.key)
+
+
+def prevalidated(client, party, bank, *, code: str = CODE, batch_no: str = "B20261201") -> PayrollBatch:
+    data = payroll_file_bytes(party=party, rows=payroll_rows(3), bank=bank, check_code=code, batch_no=batch_no)
+    response = client.post("/payroll/upload/", {"agreement": party.agreement.pk, "upload": upload(data)})
+    batch = PayrollBatch.objects.get(pk=int(response["Location"].strip("/").split("/")[-1]))
+    payroll_batch_prevalidate(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.AWAITING_CONFIRMATION
+    return batch
+
+
+@pytest.fixture
+def awaiting(our_client, our_agent, bank) -> PayrollBatch:
+    return prevalidated(our_client, our_agent, bank)
+
+
+def check(client, batch, text):
+    response = client.post(f"/payroll/{batch.pk}/checklist/", {"checklist": text})
+    assert response.status_code == 302
+    return client.get(f"/payroll/{batch.pk}/").content.decode()
+
+
+def confirm(client, batch):
+    client.post(f"/payroll/{batch.pk}/confirm/")
+    batch.refresh_from_db()
+    return batch
+
+
+def test_the_platform_keeps_only_a_keyed_hash_of_the_code(awaiting):
+    assert awaiting.check_code_hash
+    assert len(awaiting.check_code_hash) == 64
+    assert CODE not in awaiting.check_code_hash
+    assert CODE not in str(PayrollBatch.objects.filter(pk=awaiting.pk).values().get())
+
+
+def test_scanned_qr_matches_shows_ticks_and_confirm_is_enabled(our_client, our_agent, awaiting):
+    page = our_client.get(f"/payroll/{awaiting.pk}/").content.decode()
+    assert 'id="checklist-input"' in page
+    assert "autofocus" in page
+    assert 'id="confirm-button" disabled' in page
+    page = check(our_client, awaiting, qr_for(our_agent, awaiting))
+    assert 'id="checklist-ok"' in page
+    assert page.count("✓") >= 5
+    assert "✗" not in page
+    assert 'id="confirm-button" disabled' not in page
+    assert confirm(our_client, awaiting).status == BatchStatus.STORING
+    assert awaiting.confirmed_how == ConfirmedHow.CHECKLIST_SCANNED
+    event = AuditEvent.objects.get(action="payroll_confirm")
+    assert event.detail["how"] == "checklist_scanned"
+
+
+def test_typed_code_matches_in_any_case_and_grouping(our_client, awaiting):
+    page = check(our_client, awaiting, "a3c4e 6f7g9")
+    assert 'id="checklist-ok"' in page
+    assert confirm(our_client, awaiting).confirmed_how == ConfirmedHow.CODE_TYPED
+
+
+def test_another_files_checklist_is_refused_explained_and_audited(our_client, our_agent, bank, awaiting):
+    other = qr_for(our_agent, awaiting, code=OTHER_CODE, digest="0" * 64, batch_no="B20261101")
+    before = PayrollBatch.objects.values().get(pk=awaiting.pk)
+    page = check(our_client, awaiting, other)
+    assert "这份核对清单对应的是另一个文件" in page
+    assert 'data-figure="digest">✗' in page
+    assert 'id="confirm-button" disabled' in page
+    # the button is not the guard: a confirm posted anyway is refused by the service, nothing changes
+    confirm(our_client, awaiting)
+    assert PayrollBatch.objects.values().get(pk=awaiting.pk) == before
+    assert AuditEvent.objects.filter(action="payroll_checklist_mismatch").count() == 1
+    assert not AuditEvent.objects.filter(action="payroll_confirm").exists()
+    page = check(our_client, awaiting, OTHER_CODE)  # another file's code, typed
+    assert "核对码不符" in page
+    assert "这份核对清单对应的是另一个文件" in page
+    assert AuditEvent.objects.filter(action="payroll_checklist_mismatch").count() == 2
+
+
+def test_a_tampered_qr_one_digit_of_the_total_is_refused(our_client, our_agent, awaiting):
+    qr = qr_for(our_agent, awaiting)
+    total = f"{awaiting.total_amount:.2f}"
+    tampered = qr.replace(f"|total={total}|", f"|total={'9' if total[0] != '9' else '8'}{total[1:]}|")
+    assert tampered != qr
+    page = check(our_client, awaiting, tampered)
+    assert "签名不符" in page
+    assert confirm(our_client, awaiting).status == BatchStatus.AWAITING_CONFIRMATION
+
+
+def test_a_qr_signed_by_another_company_is_refused(our_client, other_agent, awaiting):
+    page = check(our_client, awaiting, qr_for(other_agent, awaiting))
+    assert "签名不符" in page
+    assert confirm(our_client, awaiting).status == BatchStatus.AWAITING_CONFIRMATION
+
+
+def test_the_service_refuses_without_a_checklist(our_agent, awaiting):
+    with pytest.raises(ChecklistRefused) as info:
+        payroll_batch_confirm(batch=awaiting, card=our_agent.card)
+    assert info.value.code == "checklist_required"
+    with pytest.raises(ChecklistRefused):
+        payroll_batch_confirm(batch=awaiting, card=our_agent.card, checklist=OTHER_CODE)
+    awaiting.refresh_from_db()
+    assert awaiting.status == BatchStatus.AWAITING_CONFIRMATION
+    assert awaiting.confirmed_how == ""
+
+
+def test_no_kiosk_page_contains_the_code(our_client, our_agent, awaiting):
+    check(our_client, awaiting, CODE)
+    pages = [f"/payroll/{awaiting.pk}/", f"/payroll/{awaiting.pk}/report/", "/payroll/", "/",
+             f"/api/batches/{awaiting.pk}/status/", f"/payroll/{awaiting.pk}/report.txt",
+             f"/payroll/{awaiting.pk}/report.csv"]
+    confirm(our_client, awaiting)
+    for url in pages:
+        response = our_client.get(url)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        text = body.decode()
+        assert CODE not in text, url
+        assert f"{CODE[:5]} {CODE[5:]}" not in text, url
+
+
+def test_a_file_without_a_code_confirms_as_before(our_client, our_agent, bank):
+    batch = prevalidated(our_client, our_agent, bank, code="", batch_no="B20261202")
+    page = our_client.get(f"/payroll/{batch.pk}/").content.decode()
+    assert 'id="checklist-input"' not in page
+    assert confirm(our_client, batch).confirmed_how == ConfirmedHow.NO_CODE
