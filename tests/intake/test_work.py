@@ -15,7 +15,7 @@ from apps.intake.kinds import file_kind
 from apps.intake.sweeper import intake_sweep
 from apps.intake.work import DONE, DUPLICATE, FAILED, GAVE_UP, NOTHING, intake_work_run
 from apps.payroll.models import BatchStatus, PayrollBatch
-from apps.payroll.services.intake import payroll_batch_prevalidate
+from apps.payroll.services.intake import payroll_batch_prevalidate, payroll_prevalidate_step
 from payroll_exchange.errors import ExchangeError
 from tests.factories import payroll_rows
 
@@ -137,7 +137,7 @@ def test_error_frees_the_batch_number_and_the_file(submitted, failing_step, monk
     batch = submitted()
     PayrollBatch.objects.filter(pk=batch.pk).update(attempts=2)
     assert intake_work_run(kind="payroll", pk=batch.pk) == GAVE_UP
-    monkeypatch.undo()
+    monkeypatch.setitem(PAYROLL.steps, BatchStatus.VALIDATING, payroll_prevalidate_step)  # the real step again
     again = submitted()  # the same file, the same batch number
     assert payroll_batch_prevalidate(batch_id=again.pk) is True
     again.refresh_from_db()
