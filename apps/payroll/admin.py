@@ -32,6 +32,7 @@ from apps.payroll.services.review import (
     payroll_batch_reject,
     payroll_batch_release,
 )
+from apps.payroll.services.staff_confirm import payroll_batch_staff_confirm
 
 
 def hold_reason_subquery() -> Subquery:
@@ -55,7 +56,7 @@ class PayrollBatchAdmin(IntakeErrorAdminMixin, ReadOnlyAdmin):
     intake_kind = "payroll"
     retry_checks = staticmethod(_retry_checks)
     list_display = ("id", "batch_no", "company", "agreement_number", "status", "pay_date", "record_count",
-                    "total_amount", "expected_fee", "uploaded_at", "held_by", "hold_reason")
+                    "total_amount", "expected_fee", "uploaded_at", "confirmed_how", "held_by", "hold_reason")
     list_display_links = ("id", "batch_no")
     list_filter = ("status", ("pay_date", admin.DateFieldListFilter), "company")
     search_fields = ("batch_no", "company__name")
@@ -63,12 +64,14 @@ class PayrollBatchAdmin(IntakeErrorAdminMixin, ReadOnlyAdmin):
     raw_id_fields = ("company", "agreement", "card")
     ordering = ("-uploaded_at", "-id")
     list_per_page = 50
-    actions = ("hold_selected", "release_selected", "reject_selected", "retry_selected")
+    actions = ("hold_selected", "release_selected", "reject_selected", "confirm_selected", "retry_selected")
     fieldsets = (
         (None, {"fields": ("company", "agreement", "card", "status", "rows_link")}),
         (_("文件"), {"fields": ("original_name", "size", "uploaded_at", "file_id", "digest", "batch_no", "pay_date",
                                "purpose")}),
         (_("金额"), {"fields": ("record_count", "total_amount", "expected_fee", "new_employee_count")}),
+        # How 确认入库 was proven (issue 13); the 核对码's keyed hash is never shown.
+        (_("确认入库"), {"fields": ("confirmed_how", "confirm_reason")}),
         (_("复核"), {"fields": ("held_by", "hold_reason", "rejected_reason")}),
         (_("发放结果"), {"fields": ("success_count", "success_amount", "failure_count", "failure_amount",
                                    "fee_charged", "failure_reason", "paid_at")}),
@@ -152,6 +155,24 @@ class PayrollBatchAdmin(IntakeErrorAdminMixin, ReadOnlyAdmin):
     def release_selected(self, request: HttpRequest, queryset: QuerySet[PayrollBatch]) -> None:
         self._review(request, queryset, call=lambda b: payroll_batch_release(batch=b, user=request.user),
                      done=gettext("已放行 %(count)d 个批次，将在下一次发薪任务中发放。"))
+
+    @admin.action(description=_("代企业确认入库（代发主管，须填写原因）"), permissions=["release"])
+    def confirm_selected(self, request: HttpRequest, queryset: QuerySet[PayrollBatch]) -> HttpResponse | None:
+        # The agent came without the stamped checklist: the supervisor confirms, with the reason, audited.
+        form = ReasonForm(request.POST if "post" in request.POST else None, required=True)
+        if form.is_bound and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._review(request, queryset, call=lambda b: payroll_batch_staff_confirm(batch=b, user=request.user,
+                                                                                        reason=reason),
+                         done=gettext("已代企业确认入库 %(count)d 个批次，正在入库。"))
+            return None
+        return staff_form_response(
+            request, model_admin=self, title=gettext("代企业确认入库"), form=form, objects=queryset,
+            intro=gettext("企业经办人未带盖章的核对清单、无法在自助终端确认时使用。请先电话或当面核实笔数、金额和文件摘要，"
+                          "并填写原因；原因记入审计日志并在批次上显示。"),
+            submit_label=gettext("确认入库"), action="confirm_selected",
+            cancel_url=reverse("admin:payroll_payrollbatch_changelist"),
+        )
 
     @admin.action(description=_("拒绝所选批次（代发主管，须填写原因）"), permissions=["release"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet[PayrollBatch]) -> HttpResponse | None:

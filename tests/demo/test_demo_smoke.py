@@ -109,6 +109,10 @@ def test_demo_runs_the_payroll_from_sheet_to_return_list_on_the_embedded_default
         client.payroll_encrypt(sheet=demo_dir / "payroll.xlsx", pay_date=str(pay_date),
                                batch="DEMO0001", out=out, extra=("--remark-col", "6"))
         [encrypted] = [p for p in out.iterdir() if p.suffix not in {".pdf", ".txt"}]
+        [checklist] = out.glob("*_核对清单.txt")
+        # The checklist's 核对码 (the agent types it at the kiosk instead of scanning the QR).
+        [code] = [line.split(": ", 1)[1] for line in checklist.read_text(encoding="utf-8").splitlines()
+                  if line.startswith("核对码 Check code: ")]
 
         # The kiosk: swipe, PIN, upload, wait for pre-validation, confirm, wait for 成功.
         kiosk = KioskHttp(f"http://127.0.0.1:{port}")
@@ -119,6 +123,7 @@ def test_demo_runs_the_payroll_from_sheet_to_return_list_on_the_embedded_default
         assert status["status"] == "awaiting_confirmation", status
         _url, page = kiosk.get(f"/payroll/{batch_id}/")
         assert "何平" in page  # the new hire, listed for confirmation
+        kiosk.post(f"/payroll/{batch_id}/checklist/", {"checklist": code})
         kiosk.post(f"/payroll/{batch_id}/confirm/", {})
         wait_until(lambda: kiosk.batch_status(batch_id)["status"] == "stored", timeout=120, what="storing")
         assert kiosk.batch_status(batch_id)["label"] == "成功"

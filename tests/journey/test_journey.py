@@ -124,6 +124,9 @@ def test_spreadsheet_to_kiosk_to_pay_day_to_decrypted_return_list(
     assert checklist["复核人 Reviewer"] == "0002"  # a second user reviewed it
     assert checklist["制作人 Operator"] == "0001"
     assert checklist["文件摘要 SHA-256"] in made.stdout
+    checklist_text = only_file(drive / "payroll", suffix="_核对清单.txt").read_text(encoding="utf-8")
+    [qr_text] = [line for line in checklist_text.splitlines() if line.startswith("PRC1|")]
+    check_code = checklist["核对码 Check code"].replace(" ", "")
 
     with kiosk_page(browser, web_server.extra["url"], accept_downloads=True) as page:
         screen = Screens(page)
@@ -219,6 +222,19 @@ def test_spreadsheet_to_kiosk_to_pay_day_to_decrypted_return_list(
         screen("payroll-report")
         page.click("text=返回")
         page.wait_for_selector("#figures")
+
+        # --- 核对清单核对: the 2-D scanner (keyboard mode) types the checklist's QR into the focused
+        # field and ends with Enter; every figure ticks and 确认入库 is enabled. The code is never shown.
+        expect(page.locator("#confirm-button")).to_be_disabled()
+        expect(page.locator("#checklist-input")).to_be_focused()
+        page.keyboard.type(qr_text)
+        page.keyboard.press("Enter")
+        expect(page.locator("#checklist-ok")).to_be_visible()
+        assert page.locator("#checklist-result td").all_inner_texts() == ["✓", "✓", "✓", "✓"]
+        expect(page.locator("#confirm-button")).to_be_enabled()
+        assert check_code not in page.content()
+        assert_accessible(page)
+        shot(page, "kiosk", prefix="checklist")  # README's picture; not numbered, the walkthrough's stay as they are
 
         # --- 确认入库 → 入库中 → 成功.
         worker_consuming(live_worker, on=False)
