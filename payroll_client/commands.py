@@ -324,6 +324,7 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
     def review_ask(prepared: payroll.Prepared) -> tuple[str, str]:
         print("\n".join(review.review_lines(payroll=prepared.payroll, agreement=agreement, columns=columns,
                                              info=prepared.info, filename=args.sheet, warnings=prepared.warnings)))
+        print("\n".join(review.changes_review_lines(conn=conn, payroll=prepared.payroll)))
         name = args.reviewer or prompts.text_ask(prompt="复核人用户名 reviewer", env=prompts.REVIEWER_ENV)
         password = prompts.secret_ask(prompt=f"复核人 {name} 密码 password", env=prompts.REVIEWER_PASSWORD_ENV)
         return name, password

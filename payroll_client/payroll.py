@@ -19,7 +19,7 @@ from payroll_client.checklist import Checklist, checklist_pdf, checklist_text, s
 from payroll_client.outputs import name_part, outputs_write
 from payroll_client.progress import Progress
 from payroll_client.review import AmountWarning, amount_warnings
-from payroll_client.store import batch_used, file_made_record, log_write, store_transaction
+from payroll_client.store import batch_used, file_made_record, log_write, payroll_rows_record, store_transaction
 from payroll_client.users import User, user_authenticate
 from payroll_exchange import checkcode, checks, clock, envelope, formats, pki, report, sheets
 from payroll_exchange.errors import ExchangeError, RowError
@@ -220,11 +220,13 @@ def payroll_make(
         paths = outputs_write(out_dir=out_dir, files=files)
     h = payroll.header
     with store_transaction(conn=conn):
-        file_made_record(conn=conn, kind="payroll", agreement_no=h.agreement_no, batch_no=h.batch_no,
-                         pay_date=h.pay_date.isoformat(), record_count=h.record_count,
-                         total_amount=f"{h.total_amount:.2f}", digest=sealed.digest, operator=operator.name,
-                         reviewer=reviewer.name, path=str(paths[0]),
-                         sheet=sheet_input.facts_from(prepared.info, request.filename))
+        file_id = file_made_record(conn=conn, kind="payroll", agreement_no=h.agreement_no, batch_no=h.batch_no,
+                                   pay_date=h.pay_date.isoformat(), record_count=h.record_count,
+                                   total_amount=f"{h.total_amount:.2f}", digest=sealed.digest,
+                                   operator=operator.name, reviewer=reviewer.name, path=str(paths[0]),
+                                   sheet=sheet_input.facts_from(prepared.info, request.filename))
+        # Kept for 变动提示 of the next file (payroll_client/review.py review_changes).
+        payroll_rows_record(conn=conn, file_id=file_id, rows=payroll.rows)
         warned = "".join(f" warning {w.code}" for w in prepared.warnings)
         log_write(conn=conn, user_name=operator.name, action="encrypt", outcome="ok",
                   detail=f"agreement {h.agreement_no} batch {h.batch_no} count {h.record_count} "

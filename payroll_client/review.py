@@ -9,12 +9,15 @@ down; all under 10 yuan) are warned about here and again in the command's output
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from payroll_client import sheet_input
 from payroll_client.checklist import money_text
-from payroll_exchange import report, sheets
+from payroll_client.store import payroll_last_paid
+from payroll_exchange import changes, report, sheets
 from payroll_exchange.records import AgreementPackage, PayrollFile, PayrollRow
 
 FIRST_ROWS = 3
@@ -113,3 +116,40 @@ def review_lines(*, payroll: PayrollFile, agreement: AgreementPackage, columns: 
 
 def warnings_lines(*, warnings: list[AmountWarning]) -> list[str]:
     return [f"  ! 警告 warning [{w.code}]: {w.zh} | {w.en}" for w in warnings]
+
+
+CHANGE_THRESHOLD_ENV = "PAYROLL_CHANGE_THRESHOLD_PERCENT"  # the platform's setting of the same name
+
+
+def change_threshold() -> Decimal:
+    raw = os.environ.get(CHANGE_THRESHOLD_ENV, "").strip()
+    try:
+        value = Decimal(raw) if raw else changes.DEFAULT_THRESHOLD_PERCENT
+    except InvalidOperation:
+        value = changes.DEFAULT_THRESHOLD_PERCENT
+    return value if value.is_finite() and value >= 0 else changes.DEFAULT_THRESHOLD_PERCENT
+
+
+def review_changes(*, conn: sqlite3.Connection, payroll: PayrollFile) -> changes.Changes | None:
+    """变动提示 against the last paid file made here (paid: its return file was decrypted here)."""
+    h = payroll.header
+    last = payroll_last_paid(conn=conn, agreement_no=h.agreement_no, batch_no=h.batch_no)
+    if last is None:
+        return None
+    made, previous_rows = last
+    return changes.payroll_changes(rows=payroll.rows, batch_no=h.batch_no, previous_rows=previous_rows,
+                                   previous_batch_no=made["batch_no"], threshold_percent=change_threshold())
+
+
+def changes_review_lines(*, conn: sqlite3.Connection, payroll: PayrollFile) -> list[str]:
+    """The reviewer's 变动提示, in both languages; it never stops the file, it makes the reviewer look."""
+    found = review_changes(conn=conn, payroll=payroll)
+    if found is None:
+        return ["  变动提示 changes: 本机没有该协议已发放（已回盘）的文件可比较 "
+                "no paid file of this agreement made here to compare with"]
+    zh = changes.changes_text(found, language="zh-hans")
+    en = changes.changes_text(found, language="en")
+    lines = ["  变动提示 changes since the last paid file:"]
+    lines += [f"    {line}" for line in zh]
+    lines += [f"    {line}" for line in en]
+    return lines

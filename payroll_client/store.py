@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
+
+from payroll_exchange.records import PayrollRow
 
 HOME_ENV = "PAYROLL_CLIENT_HOME"
 DB_NAME = "client.sqlite3"
@@ -79,6 +82,17 @@ CREATE TABLE IF NOT EXISTS files_made (
     reviewer TEXT NOT NULL DEFAULT '',
     path TEXT NOT NULL,
     made_at TEXT NOT NULL
+);
+-- The rows of each payroll file made here: 变动提示 compares the next file with the last paid one.
+CREATE TABLE IF NOT EXISTS payroll_rows_made (
+    file_id INTEGER NOT NULL REFERENCES files_made(id),
+    seq INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    name TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    id_type TEXT NOT NULL,
+    id_number TEXT NOT NULL,
+    PRIMARY KEY (file_id, seq)
 );
 """
 
@@ -219,9 +233,10 @@ def file_made_record(
     total_amount: str = "",
     reviewer: str = "",
     sheet: SheetFacts | None = None,
-) -> None:
+) -> int:
+    """Returns the new row's id."""
     facts = sheet or SheetFacts()
-    conn.execute(
+    cursor = conn.execute(
         "INSERT INTO files_made (kind, agreement_no, batch_no, pay_date, operation, record_count, "
         "total_amount, digest, operator, reviewer, path, made_at, sheet_name, sheet_kind, sheet_encoding, "
         "hidden_rows, source_file) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -229,6 +244,32 @@ def file_made_record(
          operator, reviewer, path, now_text(), facts.sheet_name, facts.kind, facts.encoding, facts.hidden_rows,
          facts.source_file),
     )
+    return int(cursor.lastrowid or 0)
+
+
+def payroll_rows_record(*, conn: sqlite3.Connection, file_id: int, rows: Iterable[PayrollRow]) -> None:
+    conn.executemany(
+        "INSERT INTO payroll_rows_made (file_id, seq, account, name, amount, id_type, id_number) "
+        "VALUES (?,?,?,?,?,?,?)",
+        ((file_id, r.seq, r.account, r.name, str(r.amount), r.id_type, r.id_number) for r in rows))
+
+
+def payroll_last_paid(*, conn: sqlite3.Connection, agreement_no: str,
+                      batch_no: str) -> tuple[sqlite3.Row, list[PayrollRow]] | None:
+    """The last payroll file made here for the agreement (another batch number) that its return file,
+    decrypted here (文件回盘), shows as paid: its record and rows. None when there is none."""
+    made = conn.execute(
+        "SELECT f.* FROM files_made f WHERE f.kind = 'payroll' AND f.agreement_no = ? AND f.batch_no <> ? "
+        "AND EXISTS (SELECT 1 FROM files_made r WHERE r.kind = 'return' AND r.agreement_no = f.agreement_no "
+        "AND r.batch_no = f.batch_no AND r.total_amount NOT IN ('', '0', '0.00')) "
+        "AND EXISTS (SELECT 1 FROM payroll_rows_made p WHERE p.file_id = f.id) "
+        "ORDER BY f.pay_date DESC, f.id DESC LIMIT 1", (agreement_no, batch_no)).fetchone()
+    if made is None:
+        return None
+    rows = [PayrollRow(seq=r["seq"], account=r["account"], name=r["name"], amount=Decimal(r["amount"]),
+                       id_type=r["id_type"], id_number=r["id_number"], remark="")
+            for r in conn.execute("SELECT * FROM payroll_rows_made WHERE file_id = ? ORDER BY seq", (made["id"],))]
+    return made, rows
 
 
 def batch_used(*, conn: sqlite3.Connection, agreement_no: str, batch_no: str) -> sqlite3.Row | None:
