@@ -36,6 +36,7 @@ from apps.agreements.services import (
     agreement_h2h_set,
     agreement_package_export,
     agreement_settlement_check,
+    certificate_reissue,
     certificate_revoke,
     company_create,
     enterprise_key_issue,
@@ -312,7 +313,7 @@ class CertificateAdmin(admin.ModelAdmin):
     fields = ("role", "company", "serial", "fingerprint", "subject", "not_before", "not_after", "revoked_at",
               "revocation_reason", "created_at", "pem")
     readonly_fields = fields
-    actions = ("revoke_selected",)
+    actions = ("revoke_selected", "reissue_selected")
     list_per_page = 50
 
     def has_change_permission(self, request: HttpRequest, obj: Certificate | None = None) -> bool:
@@ -429,6 +430,33 @@ class CertificateAdmin(admin.ModelAdmin):
         certificate = get_object_or_404(Certificate.objects.select_related("company"), pk=pk)
         return download_response(data=p12, filename=f"{certificate.company.uscc}-{certificate.serial}.p12",
                                  content_type="application/x-pkcs12")
+
+    @admin.action(description=_("重新签发所选证书（含银企直连用途，旧证书吊销前仍可签名）"), permissions=["add"])
+    def reissue_selected(self, request: HttpRequest, queryset: QuerySet[Certificate]) -> HttpResponse | None:
+        """重新签发: a new USB key for the selected certificate's company, its agreements moved to it;
+        the PIN page and the download page are the ones of 签发企业证书."""
+        selected = list(queryset[:2])
+        if len(selected) != 1:
+            self.message_user(request, gettext("请只选择一张证书重新签发。"), messages.WARNING)
+            return None
+        form = PinTwiceForm(request.POST if "post" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            try:
+                certificate, p12 = certificate_reissue(certificate=selected[0], pin=form.pin, now=clock.now(),
+                                                       actor=request.user.get_username())
+            except AgreementRefused as exc:
+                self.message_user(request, exc.message(get_language() or "zh-hans"), messages.ERROR)
+                return None
+            request.session[ISSUED_SESSION_KEY] = {"pk": certificate.pk, "p12": base64.b64encode(p12).decode(),
+                                                   "token": secrets.token_urlsafe(16)}
+            return HttpResponseRedirect(reverse("admin:agreements_certificate_issued", args=[certificate.pk]))
+        return staff_form_response(
+            request, model_admin=self, title=gettext("重新签发企业证书"), form=form, objects=selected,
+            intro=gettext("新证书含客户端认证用途（银企直连），绑定旧证书的协议改绑新证书；旧证书不吊销，"
+                          "用它签名的文件在吊销前仍可受理。请为企业导出新的协议数据包。"),
+            submit_label=gettext("重新签发"), action="reissue_selected",
+            cancel_url=reverse("admin:agreements_certificate_changelist"),
+        )
 
     @admin.action(description=_("吊销所选证书（须填写原因）"), permissions=["revoke"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Certificate]) -> HttpResponse | None:

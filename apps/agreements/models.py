@@ -39,6 +39,9 @@ class Certificate(models.Model):
     not_after = models.DateTimeField(_("失效时间"))
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
     revocation_reason = models.CharField(_("吊销原因"), max_length=200, blank=True)
+    # 重新签发: the certificate that took this one's agreements (this one signs files until revoked).
+    replaced_by = models.ForeignKey("self", verbose_name=_("已由此证书接替"), on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="replaces")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

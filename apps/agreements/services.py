@@ -190,6 +190,29 @@ class AgreementRefused(ServiceError):
         self.field = field
 
 
+def certificate_reissue(*, certificate: Certificate, pin: str, now: datetime, actor: str) -> tuple[Certificate, bytes]:
+    """重新签发: a new USB key for the same company, carrying clientAuth (the host-to-host API); the
+    agreements bound to the old certificate move to the new one. The old one is not revoked: files it
+    signed are still accepted (apps/intake/opening.py) until staff revoke it."""
+    with transaction.atomic():
+        old = Certificate.objects.select_for_update(of=("self",)).select_related("company").get(pk=certificate.pk)
+        if (old.role != Certificate.Role.ENTERPRISE or old.company is None or old.revoked_at is not None
+                or old.replaced_by_id is not None):
+            raise AgreementRefused("certificate_not_reissuable",
+                                   f"证书 {old.serial} 不能重新签发：只有未吊销、未被接替的企业证书可以重新签发。",
+                                   f"Certificate {old.serial} cannot be reissued: only an enterprise certificate "
+                                   "that is neither revoked nor already replaced can be.")
+        names = pki.cert_load_pem(old.pem.encode()).subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        new, p12 = enterprise_key_issue(company=old.company, pin=pin, now=now, actor=actor,
+                                        common_name=str(names[0].value) if names else "")
+        Certificate.objects.filter(pk=old.pk).update(replaced_by=new)
+        moved = Agreement.objects.filter(certificate=old).update(certificate=new)
+        audit_record(actor_kind="staff", actor=actor, action="certificate_reissue", obj=new,
+                     company_id=old.company_id,
+                     detail={"old_serial": old.serial, "new_serial": new.serial, "agreements": moved})
+    return new, p12
+
+
 def agreement_certificate_check(*, company: Company, certificate: Certificate, now: datetime | None) -> None:
     """The certificate an agreement may be bound to: an enterprise certificate of the same company,
     not revoked and (when ``now`` is given) within its validity."""

@@ -72,9 +72,21 @@ def wrong_slot_refused(exc: WrongKind) -> FileRefused:
 def signed_file_open(*, data: bytes, agreement: Agreement, kind: str, now: datetime) -> Opened:
     """Steps 1 and 2 above: the agreement's term, then the envelope and its certificate binding."""
     agreement_term_require(agreement=agreement, day=now.date())
+    trust = trust_store(now=now)
+    # The bound certificate first, then one it replaced (重新签发) that is not revoked yet; a file
+    # signed by none of them is refused as before (envelope_signer_not_bound).
+    signers = [agreement.certificate.fingerprint, *agreement.certificate.replaces.filter(
+        revoked_at__isnull=True).values_list("fingerprint", flat=True)]
     try:
-        return envelope_open(data=data, recipient=bank_identity(), trust=trust_store(now=now), now=now,
-                             expected_kind=kind, expected_signer=agreement.certificate.fingerprint)
+        for signer in signers[:-1]:
+            try:
+                return envelope_open(data=data, recipient=bank_identity(), trust=trust, now=now,
+                                     expected_kind=kind, expected_signer=signer)
+            except ExchangeError as exc:
+                if exc.code != "envelope_signer_not_bound":
+                    raise
+        return envelope_open(data=data, recipient=bank_identity(), trust=trust, now=now,
+                             expected_kind=kind, expected_signer=signers[-1])
     except WrongKind as exc:
         raise wrong_slot_refused(exc) from exc
     except ExchangeError as exc:
