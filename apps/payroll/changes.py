@@ -17,7 +17,8 @@ from payroll_exchange.changes import Changes, payroll_changes
 from payroll_exchange.formats import payroll_load
 from payroll_exchange.records import PayrollRow as FileRow
 
-# Paid batches: 已发放, and 已回盘 once its return file is written (a failed batch paid nobody).
+# Paid batches: 已发放, and 已回盘 once its return file is written; a batch that failed as a whole
+# (发放失败, then 已回盘 too) paid nobody and has no paid_at.
 PAID_STATUSES = (BatchStatus.PAID, BatchStatus.RETURNED)
 # Statuses whose rows are in PayrollRow.
 STORED_STATUSES = (BatchStatus.STORED, BatchStatus.HELD, BatchStatus.REJECTED, BatchStatus.PAID,
@@ -38,7 +39,7 @@ def change_threshold_percent() -> Decimal:
 def payroll_batch_last_paid(*, batch: PayrollBatch) -> PayrollBatch | None:
     """The agreement's most recently paid batch other than this one (latest pay date, then payment)."""
     return (PayrollBatch.objects.filter(agreement_id=batch.agreement_id, company_id=batch.company_id,
-                                        status__in=PAID_STATUSES)
+                                        status__in=PAID_STATUSES, paid_at__isnull=False)
             .exclude(pk=batch.pk).defer("errors", "new_employees")
             .order_by("-pay_date", "-paid_at", "-id").first())
 

@@ -14,10 +14,15 @@ from apps.core.models import AuditEvent
 from apps.ledger.models import LedgerAccount
 from apps.ledger.services import ledger_deposit
 from apps.ledger.staff import staff_posting_request
+from apps.payroll.changes import payroll_batch_changes
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
 from apps.payroll.services.intake import payroll_batch_prevalidate
 from apps.payroll.services.storing import payroll_batch_store
+from payroll_client.review import review_changes
+from payroll_client.store import file_made_record, payroll_rows_record, store_open
+from payroll_exchange.changes import mask_name
 from payroll_exchange.clock import BUSINESS_TZ
+from payroll_exchange.records import PayrollFile, PayrollHeader
 from payroll_exchange.records import PayrollRow as FileRow
 from tests.factories import payroll_file_bytes, resident_id, unionpay_account, upload
 
@@ -129,7 +134,8 @@ def test_changes_against_the_last_paid_batch_masked(our_client, our_agent, bank)
 
 
 def test_no_paid_batch_yet_shows_no_changes(our_client, our_agent, bank):
-    paid_batch(our_agent, november_rows(), status=BatchStatus.FAILED)  # failed: paid nobody
+    failed = paid_batch(our_agent, november_rows(), status=BatchStatus.RETURNED)  # failed as a whole, returned
+    PayrollBatch.objects.filter(pk=failed.pk).update(paid_at=None, success_count=0, success_amount=0)
     batch = awaiting(our_client, our_agent, bank, december_rows())
     page = html(our_client.get(f"/payroll/{batch.pk}/"))
     assert 'id="changes"' not in page
@@ -205,3 +211,36 @@ def test_funding_shortfall_on_the_second_confirmation_and_a_deposit_clears_it(
                           user=staff)
     assert 'id="funding-covered"' in html(our_client.get(f"/payroll/{second.pk}/"))
     assert "310066001800001" not in html(admin.get("/admin/ledger/ledgeraccount/funding/"))
+
+
+def test_kiosk_and_client_show_the_same_list_for_the_same_pair(our_client, our_agent, bank, tmp_path):
+    """The kiosk compares with the ledger's paid batch, the client with the rows it kept of the file it
+    made and the return file it decrypted: for the same pair of batches, item by item the same."""
+    paid_batch(our_agent, november_rows())
+    batch = awaiting(our_client, our_agent, bank, december_rows())
+    kiosk = payroll_batch_changes(batch=batch)
+
+    conn = store_open(data_dir=tmp_path / "client")
+    made = file_made_record(conn=conn, kind="payroll", agreement_no=our_agent.agreement.number,
+                            batch_no="GZ202611", pay_date="2026-11-05", record_count=5, total_amount="53170.50",
+                            digest="d" * 64, operator="0001", path="PAY_GZ202611.p7m")
+    payroll_rows_record(conn=conn, file_id=made, rows=november_rows())
+    file_made_record(conn=conn, kind="return", agreement_no=our_agent.agreement.number, batch_no="GZ202611",
+                     pay_date="2026-11-05", record_count=5, total_amount="53170.50", digest="r" * 64,
+                     operator="0001", path="RET_GZ202611.csv")
+    header = PayrollHeader(format_version="1", agreement_no=our_agent.agreement.number,
+                           payer_unit_no=our_agent.agreement.payer_unit_no, batch_no="GZ202612",
+                           pay_date=date(2026, 12, 5), currency="CNY", record_count=5,
+                           total_amount=sum((r.amount for r in december_rows()), Decimal("0.00")), purpose="工资")
+    client = review_changes(conn=conn, payroll=PayrollFile(header=header, rows=december_rows()))
+
+    assert kiosk is not None
+    assert client is not None
+    assert [g.count for g in kiosk.groups] == [1, 1, 2, 1, 0]
+    for kiosk_group, client_group in zip(kiosk.groups, client.groups, strict=True):
+        assert [i.as_dict() for i in kiosk_group.items] == [i.as_dict() for i in client_group.items]
+    assert kiosk.as_dict() == client.as_dict()
+    # And what the kiosk screen lists is that list, masked.
+    page = html(our_client.get(f"/payroll/{batch.pk}/"))
+    for group in client.groups:
+        assert listed(page, group.kind) == [(str(i.seq), mask_name(i.name), masked(i.account)) for i in group.items]
