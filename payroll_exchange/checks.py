@@ -19,6 +19,7 @@ from payroll_exchange.records import (
     FORMAT_VERSION,
     ID_TYPE_RESIDENT,
     ID_TYPES,
+    PAYROLL_VERSIONS,
     EmployeeFile,
     PayrollFile,
 )
@@ -216,7 +217,9 @@ def name_problem(name: str, row: int) -> RowError | None:
 def _header_checks(header: PayrollFile | EmployeeFile, fields: tuple[str, ...]) -> list[RowError]:
     h = header.header
     errors: list[RowError] = []
-    if h.format_version != FORMAT_VERSION:
+    # Payroll is read in version 1 and version 2 (a correction, issue 13); other kinds in version 1.
+    versions = PAYROLL_VERSIONS if isinstance(header, PayrollFile) else (FORMAT_VERSION,)
+    if h.format_version not in versions:
         errors.append(_error("format_version", None, "format_version", value=h.format_version,
                              expected=FORMAT_VERSION))
     for field in fields:

@@ -19,6 +19,8 @@ from payroll_exchange.errors import ErrorSink, ExchangeError, RowError
 from payroll_exchange.messages import field_label, row_error
 from payroll_exchange.records import (
     FORMAT_VERSION,
+    PAYROLL_CORRECTION_VERSION,
+    PAYROLL_VERSIONS,
     AgreementPackage,
     EmployeeFile,
     EmployeeHeader,
@@ -40,6 +42,10 @@ KIND_AGREEMENT = "AGREEMENT"
 PAYROLL_HEADER_FIELDS = ("agreement_no", "payer_unit_no", "batch_no", "pay_date", "currency",
                          "record_count", "total_amount", "purpose")
 PAYROLL_ROW_FIELDS = ("seq", "account", "name", "amount", "id_type", "id_number", "remark")
+# Version 2 (a correction, issue 13): the header adds the 核对码 (may be empty), then the original
+# batch number and the original file's digest (may be empty); each record adds the original seq.
+PAYROLL_V2_HEADER_FIELDS = (*PAYROLL_HEADER_FIELDS, "check_code", "original_batch_no", "original_digest")
+PAYROLL_V2_ROW_FIELDS = (*PAYROLL_ROW_FIELDS, "original_seq")
 EMPLOYEE_HEADER_FIELDS = ("agreement_no", "payer_unit_no", "operation", "record_count")
 EMPLOYEE_ROW_FIELDS = ("seq", "id_type", "id_number", "name", "account")
 RETURN_HEADER_FIELDS = ("agreement_no", "payer_unit_no", "batch_no", "pay_date", "success_count",
@@ -97,8 +103,8 @@ def _line_join(values: Sequence[str], names: Sequence[str], row: int | None) -> 
     return line
 
 
-def _version_require(version: str) -> None:
-    if version != FORMAT_VERSION:
+def _version_require(version: str, versions: tuple[str, ...] = (FORMAT_VERSION,)) -> None:
+    if version not in versions:
         raise ExchangeError("format_version", f"不支持的格式版本 {version!r}，本程序写入版本 {FORMAT_VERSION}。",
                             f"unsupported format version {version!r}; this program writes version "
                             f"{FORMAT_VERSION}.")
@@ -109,9 +115,26 @@ def _lines_encode(lines: list[str]) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
+def _payroll_v2_dump(f: PayrollFile) -> bytes:
+    h = f.header
+    if not h.original_batch_no:
+        raise ExchangeError("correction_original_missing", "更正文件必须注明原批次号。",
+                            "a correction file must name the original batch number.")
+    lines = [_line_join((KIND_PAYROLL, h.format_version, h.agreement_no, h.payer_unit_no, h.batch_no,
+                         h.pay_date.isoformat(), h.currency, str(h.record_count), _amount_text(h.total_amount),
+                         h.purpose, h.check_code, h.original_batch_no, h.original_digest),
+                        ("kind", "format_version", *PAYROLL_V2_HEADER_FIELDS), None)]
+    for r in f.rows:
+        lines.append(_line_join((str(r.seq), r.account, r.name, _amount_text(r.amount), r.id_type,
+                                 r.id_number, r.remark, str(r.original_seq)), PAYROLL_V2_ROW_FIELDS, r.seq))
+    return _lines_encode(lines)
+
+
 def payroll_dump(f: PayrollFile) -> bytes:
     h = f.header
-    _version_require(h.format_version)
+    _version_require(h.format_version, PAYROLL_VERSIONS)
+    if h.format_version == PAYROLL_CORRECTION_VERSION:
+        return _payroll_v2_dump(f)
     code = (h.check_code,) if h.check_code else ()  # 核对码: an optional last field (issue 13)
     lines = [_line_join((KIND_PAYROLL, h.format_version, h.agreement_no, h.payer_unit_no, h.batch_no,
                          h.pay_date.isoformat(), h.currency, str(h.record_count),
@@ -185,8 +208,8 @@ def _record_lines(text: str, start: int, size: int) -> Iterator[str]:
         start = cut + 1
 
 
-def _lines_split(data: bytes, kind: str, kind_zh: str, kind_en: str, header_len: int, optional: int = 0) -> tuple[
-        list[str], Iterator[str]]:
+def _lines_split(data: bytes, kind: str, kind_zh: str, kind_en: str, header_len: int, optional: int = 0,
+                 versions: dict[str, tuple[int, int]] | None = None) -> tuple[list[str], Iterator[str]]:
     """(header fields, record lines) or ExchangeError when the file is not ours as a whole."""
     try:
         text = data.decode("utf-8")
@@ -208,7 +231,9 @@ def _lines_split(data: bytes, kind: str, kind_zh: str, kind_en: str, header_len:
         raise _unreadable(kind_zh, kind_en, f"第一行应为以 {kind}| 开头的文件头。请确认选择了正确的文件。",
                           f"the first line must be a header starting with {kind}|. Check that you chose "
                           "the right file.", "file_header")
-    if len(header) < 2 or header[1] != FORMAT_VERSION:
+    if versions and len(header) > 1 and header[1] in versions:  # a kind read in several versions
+        header_len, optional = versions[header[1]]
+    elif len(header) < 2 or header[1] != FORMAT_VERSION:
         version = header[1] if len(header) > 1 else ""
         raise _unreadable(kind_zh, kind_en,
                           f"格式版本 {version!r} 不受支持（应为 {FORMAT_VERSION}）。请升级客户端后重新生成文件。",
@@ -265,7 +290,10 @@ def payroll_load(data: bytes, *, errors: ErrorSink | None = None) -> tuple[Payro
     """The rows that parse and the line errors of those that do not (into ``errors``, a list by
     default: the platform passes a sink that counts while it parses)."""
     kind_zh, kind_en = "代发工资文件", "payroll file"
-    h, lines = _lines_split(data, KIND_PAYROLL, kind_zh, kind_en, 2 + len(PAYROLL_HEADER_FIELDS), optional=1)
+    h, lines = _lines_split(data, KIND_PAYROLL, kind_zh, kind_en, 2 + len(PAYROLL_HEADER_FIELDS), optional=1,
+                            versions={PAYROLL_CORRECTION_VERSION: (2 + len(PAYROLL_V2_HEADER_FIELDS), 0)})
+    if h[1] == PAYROLL_CORRECTION_VERSION:
+        return _payroll_v2_load(h, lines, errors, kind_zh, kind_en)
 
     def value(parse: Callable[[str], object], i: int) -> object:
         return _header_value(parse, h[i], PAYROLL_HEADER_FIELDS[i - 2], kind_zh, kind_en)
@@ -294,6 +322,47 @@ def payroll_load(data: bytes, *, errors: ErrorSink | None = None) -> tuple[Payro
             errors.append(_amount_error(seq, amount_text))
             amount = AMOUNT_UNREADABLE
         append(PayrollRow(seq, account, name, amount, id_type, id_number, remark))
+    return PayrollFile(header, rows), errors
+
+
+def _payroll_v2_load(h: list[str], lines: Iterator[str], errors: ErrorSink | None, kind_zh: str,
+                     kind_en: str) -> tuple[PayrollFile, ErrorSink]:
+    """Version 2, a correction: the original batch in the header, the original seq on each row."""
+
+    def value(parse: Callable[[str], object], i: int) -> object:
+        return _header_value(parse, h[i], PAYROLL_V2_HEADER_FIELDS[i - 2], kind_zh, kind_en)
+
+    if not h[11]:
+        raise _unreadable(kind_zh, kind_en, "更正文件（版本 2）的文件头缺少原批次号。请在客户端重新制作更正文件。",
+                          "the header of a correction file (version 2) lacks the original batch number. Make "
+                          "the correction file again in the client.", "file_header")
+    header = PayrollHeader(h[1], h[2], h[3], h[4], value(date.fromisoformat, 5), h[6],  # type: ignore[arg-type]
+                           value(_count_parse, 7), value(_decimal_parse, 8), h[9],  # type: ignore[arg-type]
+                           h[10], h[11], h[12])
+    rows: list[PayrollRow] = []
+    errors = [] if errors is None else errors
+    for line_no, line in enumerate(lines, 2):
+        parts = line.split(SEP)
+        if len(parts) != 8:
+            errors.append(_line_error(line_no, 8, len(parts)))
+            continue
+        seq_text, account, name, amount_text, id_type, id_number, remark, original_text = parts
+        if not (seq_text.isdigit() and seq_text.isascii()):
+            errors.append(_seq_error(line_no, seq_text))
+            continue
+        seq = int(seq_text)
+        if not (original_text.isdigit() and original_text.isascii()) or int(original_text) < 1:
+            errors.append(row_error("original_seq_syntax", seq, "original_seq",
+                                    f"原序号 {original_text!r} 不是正整数，本行未读取。请在客户端重新制作更正文件。",
+                                    f"the original seq {original_text!r} is not a positive whole number; the line "
+                                    "was not read. Make the correction file again in the client."))
+            continue
+        try:
+            amount = _decimal_parse(amount_text)
+        except InvalidOperation:
+            errors.append(_amount_error(seq, amount_text))
+            amount = AMOUNT_UNREADABLE
+        rows.append(PayrollRow(seq, account, name, amount, id_type, id_number, remark, int(original_text)))
     return PayrollFile(header, rows), errors
 
 

@@ -35,6 +35,9 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "failure_amount": ("失败金额", "failure amount"),
     "fee_charged": ("手续费", "fee charged"),
     "line": ("整行", "whole line"),
+    "original_seq": ("原序号", "original sequence number"),
+    "original_batch_no": ("原批次号", "original batch number"),
+    "original_digest": ("原文件摘要", "original file digest"),
 }
 
 

@@ -13,6 +13,11 @@ from decimal import Decimal
 from typing import Literal
 
 FORMAT_VERSION = "1"
+# Payroll format version 2 (issue 13): a correction of a return file's failed rows. Its header names
+# the original batch (and the original file's digest when the return file carried it); each row
+# names the original row it pays again. Ordinary payroll files stay version 1; the platform reads both.
+PAYROLL_CORRECTION_VERSION = "2"
+PAYROLL_VERSIONS = (FORMAT_VERSION, PAYROLL_CORRECTION_VERSION)
 CURRENCY = "CNY"
 
 # ID types (证件类型): one-character code → the Chinese name the manual uses.
@@ -44,6 +49,14 @@ class PayrollHeader:
     # 核对码 (issue 13): printed only on the checklist; an optional last header field, so files
     # written before it still read. Empty when the file carries none.
     check_code: str = ""
+    # Version 2 only (a correction): the batch number and, when known, the payroll file digest of
+    # the batch whose failed rows this file pays again. Empty in version 1.
+    original_batch_no: str = ""
+    original_digest: str = ""
+
+    @property
+    def is_correction(self) -> bool:
+        return self.format_version == PAYROLL_CORRECTION_VERSION
 
 
 @dataclass(slots=True)
@@ -55,6 +68,7 @@ class PayrollRow:
     id_type: str  # one-character code, see ID_TYPES
     id_number: str
     remark: str
+    original_seq: int = 0  # version 2: the seq of the original batch's failed row; 0 in version 1
 
 
 @dataclass(slots=True)

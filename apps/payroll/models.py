@@ -84,6 +84,11 @@ class PayrollBatch(IntakeWork):
     confirmed_how = models.CharField(_("确认方式"), max_length=24, choices=ConfirmedHow.choices, blank=True)
     confirm_reason = models.CharField(_("确认原因"), max_length=300, blank=True)
 
+    # A correction (更正, payroll format version 2): the batch whose failed rows it pays again; the
+    # rows are linked one by one in PayrollCorrection.
+    corrects = models.ForeignKey("self", verbose_name=_("更正的原批次"), on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="corrections")
+
     # Back office and pay day.
     held_by = models.CharField(_("暂停人"), max_length=150, blank=True)
     rejected_reason = models.CharField(_("拒绝原因"), max_length=300, blank=True)
@@ -154,3 +159,42 @@ class PayrollRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}#{self.seq} {self.name} {self.amount}"
+
+
+class PayrollCorrection(models.Model):
+    """One row of a correction batch paying again one failed row of its original batch (issue 13).
+
+    Written when the correction passes pre-validation (not yet effective) and made effective inside
+    the storing transaction; the partial unique index then allows one effective correction per
+    original row, so two corrections racing for the same failed row cannot both be stored. A
+    rejected correction stops being effective, which frees its rows for another correction.
+    """
+
+    original_batch = models.ForeignKey(PayrollBatch, verbose_name=_("原批次"), on_delete=models.PROTECT,
+                                       related_name="corrected_rows")
+    original_row = models.ForeignKey(PayrollRow, verbose_name=_("原明细"), on_delete=models.PROTECT, related_name="+")
+    original_seq = models.PositiveIntegerField(_("原序号"))
+    # The original row's result when the link was written (INSERT ... SELECT from the row itself):
+    # the check constraint refuses a link to a row that was paid (0000) or not paid yet ("").
+    original_result_code = models.CharField(_("原结果码"), max_length=8)
+    correction_batch = models.ForeignKey(PayrollBatch, verbose_name=_("更正批次"), on_delete=models.PROTECT,
+                                         related_name="correction_links", db_index=False)
+    correction_seq = models.PositiveIntegerField(_("更正序号"))
+    effective = models.BooleanField(_("有效"), default=False)
+
+    class Meta:
+        verbose_name = _("更正明细")
+        verbose_name_plural = _("更正明细")
+        ordering = ["correction_batch", "correction_seq"]
+        constraints = [
+            # The guarantee against double pay: one effective correction per original row.
+            models.UniqueConstraint(fields=["original_row"], condition=models.Q(effective=True),
+                                    name="correction_once_per_original_row"),
+            models.CheckConstraint(condition=~models.Q(original_result_code__in=["", "0000"]),
+                                   name="correction_of_failed_row_only"),
+            # Starts with correction_batch_id: serves activating and freeing a correction's links.
+            models.UniqueConstraint(fields=["correction_batch", "correction_seq"], name="correction_row_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.correction_batch_id}#{self.correction_seq} → {self.original_batch_id}#{self.original_seq}"

@@ -205,7 +205,7 @@ def test_pay_date_window(pay_date: date, expected: list) -> None:
     ({"record_count": 2}, [("record_count_mismatch", None, "record_count")]),
     ({"total_amount": Decimal("8500.01")}, [("total_mismatch", None, "total_amount")]),
     ({"currency": "USD"}, [("currency", None, "currency")]),
-    ({"format_version": "2"}, [("format_version", None, "format_version")]),
+    ({"format_version": "3"}, [("format_version", None, "format_version")]),
     ({"agreement_no": ""}, [("header_missing", None, "agreement_no")]),
     ({"payer_unit_no": " "}, [("header_missing", None, "payer_unit_no")]),
     ({"purpose": ""}, [("header_missing", None, "purpose")]),

@@ -129,7 +129,7 @@ def test_dump_refuses_unknown_version_and_nan() -> None:
         payroll_dump(f)
     assert refused.value.code == "amount_unwritable"
     f = sample_payroll()
-    f.header.format_version = "2"
+    f.header.format_version = "3"  # version 2 is a correction (tests/exchange/test_corrections.py)
     with pytest.raises(ExchangeError) as refused:
         payroll_dump(f)
     assert refused.value.code == "format_version"
@@ -143,7 +143,8 @@ HEADER = "PAYROLL|1|AG20260001|310001234|B202603001|2026-03-05|CNY|2|12850.50|å·
     (b"\n\n", "file_header"),
     (b"PAYROLL|1|AG1\n", "file_header"),  # too few header fields
     (HEADER.replace("PAYROLL", "EMPLOYEES").encode(), "file_header"),  # another kind of file
-    (HEADER.replace("|1|", "|2|", 1).encode(), "format_version"),
+    (HEADER.replace("|1|", "|3|", 1).encode(), "format_version"),
+    (HEADER.replace("|1|", "|2|", 1).encode(), "file_header"),  # version 2 (a correction) has 15 fields
     (HEADER.encode("gbk"), "file_encoding"),
     (HEADER.replace("2026-03-05", "2026-02-30").encode(), "file_header"),
     (HEADER.replace("|2|12850.50", "|two|12850.50").encode(), "file_header"),

@@ -28,6 +28,7 @@ from apps.payroll.changes import duplicate_acknowledgement_require
 from apps.payroll.errors import PayDateOutOfWindow
 from apps.payroll.models import FREEING_STATUSES, BatchStatus, PayrollBatch
 from apps.payroll.services.checklist import check_code_hash, checklist_confirm_require
+from apps.payroll.services.corrections import correction_links_write, correction_prevalidate
 from apps.payroll.services.storing import payroll_rows_prepare
 from apps.payroll.services.transitions import batch_transition
 from payroll_exchange.checks import payroll_check
@@ -94,6 +95,9 @@ def payroll_prevalidate_step(work: Work) -> None:
     payroll_check(payroll=payroll, today=today, single_limit=agreement.single_limit, max_days_ahead=PAY_WINDOW_DAYS,
                   errors=tally)
     tally.extend(_duplicates(batch=batch, batch_no=header.batch_no, **loaded.identity))
+    correction = correction_prevalidate(batch=batch, payroll=payroll, errors=tally)  # 更正 (version 2)
+    if correction is not None:
+        identity["corrects"] = correction.original
 
     # 员工登记比对: another name is an error; an unknown account is a new employee.
     new_employees: list[dict] = []
@@ -131,6 +135,8 @@ def payroll_prevalidate_step(work: Work) -> None:
         with transaction.atomic():
             batch_transition(batch_id=work.pk, action="await_confirmation", rows_done=total, rows_total=total,
                              error_count=0, errors=[], error_codes={}, **identity)
+            if correction is not None:
+                correction_links_write(batch_id=work.pk, plan=correction)
     except IntegrityError:
         # Another upload of the same batch number or file won the race for the unique constraint.
         duplicates = _duplicates(batch=batch, batch_no=header.batch_no, **loaded.identity)

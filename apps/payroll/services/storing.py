@@ -12,6 +12,7 @@ from apps.employees.models import Employee
 from apps.employees.selectors import registry_names
 from apps.intake.work import DONE, Work, intake_work_run
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
+from apps.payroll.services.corrections import CorrectionRowsTaken, correction_links_activate, correction_store_refuse
 from apps.payroll.services.transitions import batch_transition
 from payroll_exchange.formats import file_digest, payroll_load
 from payroll_exchange.records import PayrollRow as FileRow
@@ -120,6 +121,14 @@ def payroll_store_step(work: Work) -> bool:
     if file_digest(prepared) != batch.rows_digest:
         raise RuntimeError(f"batch {batch_id}: the prepared rows no longer match their digest")
     work.progress()
+    try:
+        return _store(batch_id=batch_id, prepared=prepared)
+    except CorrectionRowsTaken:
+        correction_store_refuse(batch_id=batch_id)
+        return True
+
+
+def _store(*, batch_id: int, prepared: bytes) -> bool:
     with transaction.atomic():
         # The row lock makes a concurrent second run wait here, then find the batch stored.
         locked = PayrollBatch.objects.select_for_update().get(pk=batch_id)
@@ -129,6 +138,8 @@ def payroll_store_step(work: Work) -> bool:
         if stored != locked.record_count:
             raise RuntimeError(f"batch {batch_id}: {stored} rows prepared for {locked.record_count} validated")
         new_employees = _newcomers_register(batch=locked)
+        if locked.corrects_id is not None:  # 更正: one effective correction per original row (or roll back)
+            correction_links_activate(batch_id=batch_id)
         batch_transition(batch_id=batch_id, action="store", rows_done=stored)
         audit_record(actor_kind="system", actor="payroll_store", action="payroll_stored", obj=locked,
                      company_id=locked.company_id, detail={"rows": stored, "new_employees": new_employees})

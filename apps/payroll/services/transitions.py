@@ -7,7 +7,7 @@ from typing import Any
 
 from apps.intake.transitions import Transitions, pipeline_transitions, state_transition
 from apps.payroll.models import BatchStatus as S
-from apps.payroll.models import PayrollBatch
+from apps.payroll.models import PayrollBatch, PayrollCorrection
 
 TRANSITIONS: Transitions = {
     "refuse": ((S.VALIDATING,), S.INVALID),  # 校验失败
@@ -15,6 +15,8 @@ TRANSITIONS: Transitions = {
     "revoke": ((S.AWAITING_CONFIRMATION,), S.REVOKED),  # 撤消
     "confirm": ((S.AWAITING_CONFIRMATION,), S.STORING),  # 确认入库
     "store": ((S.STORING,), S.STORED),  # 成功
+    # A correction whose rows another correction paid first (services/corrections.py): 校验失败.
+    "correction_refuse": ((S.STORING,), S.INVALID),
     "hold": ((S.STORED,), S.HELD),  # 暂停 (clerk)
     "release": ((S.HELD,), S.STORED),  # 放行 (supervisor)
     "reject": ((S.STORED, S.HELD), S.REJECTED),  # 拒绝 (supervisor)
@@ -29,3 +31,5 @@ TRANSITIONS: Transitions = {
 def batch_transition(*, batch_id: int, action: str, **fields: Any) -> None:
     """Move one batch along ``action`` of the payroll state table."""
     state_transition(model=PayrollBatch, transitions=TRANSITIONS, pk=batch_id, action=action, **fields)
+    if action == "reject":  # a rejected correction pays nothing: its rows may be corrected again
+        PayrollCorrection.objects.filter(correction_batch_id=batch_id, effective=True).update(effective=False)
