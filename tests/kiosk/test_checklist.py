@@ -152,3 +152,9 @@ def test_a_file_without_a_code_confirms_as_before(our_client, our_agent, bank):
     page = our_client.get(f"/payroll/{batch.pk}/").content.decode()
     assert 'id="checklist-input"' not in page
     assert confirm(our_client, batch).confirmed_how == ConfirmedHow.NO_CODE
+
+
+def test_the_query_screens_supplement_button_leads_to_the_checklist_check(our_client, awaiting):
+    page = our_client.get("/payroll/").content.decode()
+    assert f'href="/payroll/{awaiting.pk}/#checklist-check" data-checklist-confirm' in page
+    assert f'action="/payroll/{awaiting.pk}/confirm/"' not in page
