@@ -244,3 +244,16 @@ def test_kiosk_and_client_show_the_same_list_for_the_same_pair(our_client, our_a
     page = html(our_client.get(f"/payroll/{batch.pk}/"))
     for group in client.groups:
         assert listed(page, group.kind) == [(str(i.seq), mask_name(i.name), masked(i.account)) for i in group.items]
+
+
+def test_the_checks_in_english(our_client, our_agent, bank):
+    paid_batch(our_agent, november_rows())
+    batch = awaiting(our_client, our_agent, bank, december_rows())
+    our_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = html(our_client.get(f"/payroll/{batch.pk}/"))
+    assert "Changes since the last paid batch" in page
+    assert "compared with the last paid batch GZ202611" in page
+    assert "Now 5 rows, 49,170.00 yuan; last time 5 rows, 53,170.50 yuan; total changed by -7.5 %" in page
+    assert "Paid now, not last time · 1 person" in page
+    assert "Amount changed by more than 30 %" in page
+    assert "Funding warning: settlement account 3100 **** **** 0001 holds 0.00 yuan" in page
