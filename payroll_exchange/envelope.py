@@ -38,11 +38,14 @@ from payroll_exchange import cms_profile
 from payroll_exchange.errors import ExchangeError
 from payroll_exchange.pki import Identity, TrustStore, cert_fingerprint, cert_role, chain_verify
 
-KINDS = ("payroll", "employees", "return", "agreement", "account_opening", "account_opening_result")
+KINDS = ("payroll", "employees", "return", "agreement", "account_opening", "account_opening_result", "pain001")
 # Files only the bank writes. An enterprise certificate chains to the same root, so without this
 # an enterprise could sign its own "agreement package" or a fake return file.
 BANK_SIGNED_KINDS = frozenset({"return", "agreement", "account_opening_result"})
-ENTERPRISE_SIGNED_KINDS = frozenset({"payroll", "employees", "account_opening"})
+ENTERPRISE_SIGNED_KINDS = frozenset({"payroll", "employees", "account_opening", "pain001"})
+# Kinds that a slot for ``expected_kind`` also takes (Opened.kind says which it was): an ISO 20022
+# pain.001 is a payroll file in another format, signed as its own kind (issue 14).
+ALSO_OPENS: dict[str, frozenset[str]] = {"payroll": frozenset({"pain001"})}
 ANY_RECIPIENT = "*"
 
 _MAGIC = b"PAYROLL-EXCHANGE/1\n"
@@ -50,7 +53,7 @@ _FILE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # The whole header in one fixed form: field order, spelling, single spaces, LF only.
 _HEADER = re.compile(
     rb"PAYROLL-EXCHANGE/1\n"
-    rb"kind: (?P<kind>[a-z_]{1,32})\n"
+    rb"kind: (?P<kind>[a-z0-9_]{1,32})\n"
     rb"file-id: (?P<file_id>[A-Za-z0-9][A-Za-z0-9._-]{0,63})\n"
     rb"recipient: (?P<recipient>[0-9a-f]{64}|\*)\n"
     rb"\n"
@@ -79,6 +82,7 @@ KIND_WORDS = {
     "agreement": ("协议数据包", "agreement package"),
     "account_opening": ("批量开户申请文件", "account-opening request file"),
     "account_opening_result": ("批量开户结果文件", "account-opening result file"),
+    "pain001": ("ISO 20022 代发工资文件（pain.001）", "ISO 20022 payroll file (pain.001)"),
 }
 
 
@@ -198,7 +202,7 @@ def _verify_and_split(
             "agreement. Make the file again with the USB key of this agreement.",
         )
     kind, file_id, recipient, payload = _header_split(signed.content)
-    if kind != expected_kind:
+    if kind != expected_kind and kind not in ALSO_OPENS.get(expected_kind, ()):
         raise WrongKind(actual=kind, expected=expected_kind)
     role = cert_role(signer)
     if (kind in BANK_SIGNED_KINDS and role != "bank") or (kind in ENTERPRISE_SIGNED_KINDS and role != "enterprise"):

@@ -18,6 +18,14 @@ from apps.intake.reports import ErrorTally, intake_refuse
 from apps.intake.uploads import UPLOADS
 from apps.intake.work import Work
 
+# A kind that a slot also opens (payroll_exchange.envelope.ALSO_OPENS, e.g. pain001 in the payroll
+# slot) has its own loader, made for the record (its agreement) by what the owning app registers.
+_ALSO_LOADERS: dict[str, Callable[[models.Model], Callable[..., Any]]] = {}
+
+
+def signed_loader_register(kind: str, make_loader: Callable[[models.Model], Callable[..., Any]]) -> None:
+    _ALSO_LOADERS[kind] = make_loader
+
 
 @dataclass
 class LoadedFile:
@@ -25,6 +33,7 @@ class LoadedFile:
     payload: bytes
     tally: ErrorTally  # the loader's errors so far; the kind's checks add to it
     identity: dict[str, str]  # digest and file id, recorded with any outcome from here on
+    kind: str = ""  # the envelope's kind (another than asked for when the slot also opens it)
 
 
 def signed_file_load(*, work: Work, record: models.Model, envelope_kind: str, loader: Callable[..., Any],
@@ -35,6 +44,8 @@ def signed_file_load(*, work: Work, record: models.Model, envelope_kind: str, lo
     del data
     identity = {"digest": opened.digest, "file_id": opened.file_id}
     tally = ErrorTally()
+    if opened.kind != envelope_kind:
+        loader = _ALSO_LOADERS[opened.kind](record)
     try:
         # The loader counts into the tally while it parses: never every error in memory.
         parsed, _tally = exchange_call(loader, opened.payload, errors=tally)
@@ -43,4 +54,4 @@ def signed_file_load(*, work: Work, record: models.Model, envelope_kind: str, lo
     except FileRefused as exc:
         intake_refuse(kind=work.kind, pk=work.pk, tally=ErrorTally.of(exc.as_row_errors()), **identity)
         return None
-    return LoadedFile(parsed=parsed, payload=opened.payload, tally=tally, identity=identity)
+    return LoadedFile(parsed=parsed, payload=opened.payload, tally=tally, identity=identity, kind=opened.kind)
