@@ -16,7 +16,7 @@ from apps.employees.selectors import REGISTRY_CHUNK
 from apps.intake.steps import signed_loader_register
 from apps.payroll.models import PayrollBatch
 from payroll_exchange.errors import ErrorSink
-from payroll_exchange.iso20022 import pain001_load
+from payroll_exchange.iso20022 import pain001_read
 from payroll_exchange.records import PayrollFile, PayrollRow
 
 KIND = "pain001"
@@ -39,8 +39,13 @@ def pain001_loader(batch: PayrollBatch) -> Callable[..., tuple[PayrollFile, Erro
     agreement = batch.agreement
 
     def load(data: bytes, *, errors: ErrorSink | None = None) -> tuple[PayrollFile, ErrorSink]:
-        payroll, sink = pain001_load(data, agreement_no=agreement.number, payer_unit_no=agreement.payer_unit_no,
-                                     settlement_account=agreement.settlement_account, errors=errors)
+        from apps.returns.models import Pain001Source
+
+        payroll, sink, info = pain001_read(data, agreement_no=agreement.number, payer_unit_no=agreement.payer_unit_no,
+                                           settlement_account=agreement.settlement_account, errors=errors)
+        # What its pain.002 answers to, kept whatever the outcome (a refused file gets its RJCT).
+        Pain001Source.objects.update_or_create(batch_id=batch.pk, defaults={
+            "msg_id": info.msg_id[:35], "end_to_end_ids": info.end_to_end_ids})
         _registry_ids_fill(company_id=batch.company_id, rows=payroll.rows)
         return payroll, sink
 

@@ -37,3 +37,20 @@ class ReturnFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id} {self.file_id}"
+
+
+class Pain001Source(models.Model):
+    """A batch that arrived as an ISO 20022 pain.001 (issue 14): what its pain.002 status report
+    answers to. Recorded when the file is read, whatever the outcome (a refused file gets its RJCT)."""
+
+    batch = models.OneToOneField(PayrollBatch, verbose_name=_("代发批次"), on_delete=models.CASCADE,
+                                 related_name="pain001_source")
+    msg_id = models.CharField(_("原报文标识"), max_length=35)
+    end_to_end_ids = models.JSONField(_("端到端标识"), default=list)  # per row, in file order
+
+    class Meta:
+        verbose_name = _("pain.001 来源")
+        verbose_name_plural = _("pain.001 来源")
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} {self.msg_id}"
