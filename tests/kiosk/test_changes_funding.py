@@ -118,7 +118,7 @@ def test_changes_against_the_last_paid_batch_masked(our_client, our_agent, bank)
                                       ("4", "陈*", masked(unionpay_account(5)))]
     assert listed(page, "account") == [("3", "李*", masked(unionpay_account(703)))]
     assert listed(page, "id") == []
-    assert "(34.1%)" in page
+    assert "(+34.1%)" in page
     assert "(-30.7%)" in page
     # 53,170.50 → 49,170.00
     assert "本次 5 笔 49,170.00 元；上次 5 笔 53,170.50 元；总额变动 -7.5%" in page

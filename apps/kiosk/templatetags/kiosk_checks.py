@@ -56,3 +56,10 @@ def duplicate_ack(batch: PayrollBatch) -> dict:
     """Inside the 确认入库 form: the checkbox 疑似重复发放 needs."""
     changes = _changes_of(batch) if batch.status == BatchStatus.AWAITING_CONFIRMATION else None
     return {"changes": changes if changes is not None and changes.suspected_duplicate else None}
+
+
+@register.filter
+def signed(value: object) -> str:
+    """34.1 → +34.1, -30.7 → -30.7: which way an amount moved reads at a glance."""
+    text = str(value)
+    return text if text.startswith("-") or text in ("0", "0.0") else f"+{text}"
