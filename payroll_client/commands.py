@@ -354,6 +354,7 @@ def cmd_return(args: argparse.Namespace) -> int:
     h = returned.header
     print(f"回盘完成 return file decrypted: 成功 paid {h.success_count} 笔 {h.success_amount:.2f} 元, "
           f"失败 failed {h.failure_count} 笔 {h.failure_amount:.2f} 元")
+    print(returns.return_answers(conn=conn, returned=returned))  # which file made on this PC it answers
     for path in paths:
         print(f"  {path}")
     return 0

@@ -87,9 +87,29 @@ def return_totals(*, returned: ReturnFile) -> dict[str, Decimal | int]:
     }
 
 
-def return_list_lines(*, returned: ReturnFile, agreement: AgreementPackage) -> list[tuple[str, str]]:
+def return_answers(*, conn: sqlite3.Connection, returned: ReturnFile) -> str:
+    """Which payroll file made on this PC the return file answers (信息查询's history), by the digest a
+    version 2 return file carries; or that none did; or that a version 1 file does not say."""
+    digest = returned.header.payroll_digest
+    if not digest:
+        return ("旧版回盘文件 (版本 1) 未注明所回复的工资文件摘要, 无法与本机记录比对 / a version 1 return file "
+                "does not name the payroll file it answers")
+    made = conn.execute("SELECT * FROM files_made WHERE kind = 'payroll' AND digest = ? ORDER BY id DESC LIMIT 1",
+                        (digest,)).fetchone()
+    if made is None:
+        return (f"本机没有制作过摘要为 {digest[:16]}… 的工资文件 (可能由其他电脑制作) / no payroll file made on this "
+                f"PC has the digest {digest[:16]}… (another PC may have made it)")
+    return (f"对应本机 {made['made_at']} 制作的工资文件 {Path(made['path']).name} (批次 {made['batch_no']}, "
+            f"制作 {made['operator']} 复核 {made['reviewer'] or '-'}) / answers the payroll file "
+            f"{Path(made['path']).name} made on this PC")
+
+
+def return_list_lines(*, returned: ReturnFile, agreement: AgreementPackage,
+                      answers: str = "") -> list[tuple[str, str]]:
     h = returned.header
-    return [
+    digest = [("工资文件摘要 Payroll file digest", h.payroll_digest)] if h.payroll_digest else []
+    answered = [("对应工资文件 Answers", answers)] if answers else []
+    return [*digest, *answered,
         ("企业名称 Company", agreement.company_name),
         ("协议编号 Agreement", h.agreement_no),
         ("批次号 Batch", h.batch_no),
@@ -107,9 +127,10 @@ def return_list_failures(*, returned: ReturnFile) -> list[str]:
             for r in returned.rows if r.result_code != RESULT_PAID]
 
 
-def return_list_text(*, returned: ReturnFile, agreement: AgreementPackage) -> str:
+def return_list_text(*, returned: ReturnFile, agreement: AgreementPackage, answers: str = "") -> str:
     lines = ["回盘清单 (Return list)", "=" * 40]
-    lines += [f"{label}: {value}" for label, value in return_list_lines(returned=returned, agreement=agreement)]
+    lines += [f"{label}: {value}" for label, value in return_list_lines(returned=returned, agreement=agreement,
+                                                                        answers=answers)]
     failures = return_list_failures(returned=returned)
     lines += ["", f"失败明细 Failed rows ({len(failures)}): 序号 账号 户名 金额 结果码 原因"]
     lines += failures or ["(无 none)"]
@@ -132,8 +153,10 @@ def return_make(*, conn: sqlite3.Connection, operator: str, data: bytes, now: da
         log_write(conn=conn, user_name=operator, action="return", outcome="refused", detail=exc.code)
         raise
     stem = f"RET_{name_part(h.agreement_no)}_{name_part(h.batch_no)}_{h.pay_date:%Y%m%d}"
-    text = return_list_text(returned=returned, agreement=agreement)
-    pdf = pdf_render(title="回盘清单", lines=return_list_lines(returned=returned, agreement=agreement),
+    answers = return_answers(conn=conn, returned=returned)
+    text = return_list_text(returned=returned, agreement=agreement, answers=answers)
+    pdf = pdf_render(title="回盘清单", lines=return_list_lines(returned=returned, agreement=agreement,
+                                                           answers=answers.split(" / ")[0]),
                      footer=["失败明细 Failed rows:", *return_list_failures(returned=returned)], stamp_box=False)
     paths = outputs_write(out_dir=out_dir, files={
         f"{stem}.csv": return_csv(returned=returned),
@@ -148,5 +171,5 @@ def return_make(*, conn: sqlite3.Connection, operator: str, data: bytes, now: da
                          path=str(paths[0]))
         log_write(conn=conn, user_name=operator, action="return", outcome="ok",
                   detail=f"agreement {h.agreement_no} batch {h.batch_no} paid {h.success_count} "
-                         f"failed {h.failure_count}")
+                         f"failed {h.failure_count} answers {h.payroll_digest or '-'}")
     return paths, returned

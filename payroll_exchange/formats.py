@@ -21,6 +21,8 @@ from payroll_exchange.records import (
     FORMAT_VERSION,
     PAYROLL_CORRECTION_VERSION,
     PAYROLL_VERSIONS,
+    RETURN_DIGEST_VERSION,
+    RETURN_VERSIONS,
     AgreementPackage,
     EmployeeFile,
     EmployeeHeader,
@@ -51,6 +53,7 @@ EMPLOYEE_ROW_FIELDS = ("seq", "id_type", "id_number", "name", "account")
 RETURN_HEADER_FIELDS = ("agreement_no", "payer_unit_no", "batch_no", "pay_date", "success_count",
                         "success_amount", "failure_count", "failure_amount", "fee_charged")
 RETURN_ROW_FIELDS = ("seq", "account", "name", "amount", "result_code", "message")
+RETURN_V2_HEADER_FIELDS = (*RETURN_HEADER_FIELDS, "payroll_digest")  # version 2: the answered file's digest
 AGREEMENT_FIELDS = ("company_name", "agreement_no", "payer_unit_no", "start_date", "end_date",
                     "fee_per_payment", "single_limit", "settlement_account",
                     "enterprise_cert_fingerprint", "bank_cert_pem")
@@ -161,12 +164,17 @@ def employee_dump(f: EmployeeFile) -> bytes:
 
 def return_dump(f: ReturnFile) -> bytes:
     h = f.header
-    _version_require(h.format_version)
+    _version_require(h.format_version, RETURN_VERSIONS)
+    v2 = h.format_version == RETURN_DIGEST_VERSION
+    if v2 and not h.payroll_digest:
+        raise ExchangeError("return_digest_missing", "回盘文件（版本 2）必须注明所回复的工资文件摘要。",
+                            "a return file (version 2) must carry the digest of the payroll file it answers.")
     lines = [_line_join((KIND_RETURN, h.format_version, h.agreement_no, h.payer_unit_no, h.batch_no,
                          h.pay_date.isoformat(), str(h.success_count), _amount_text(h.success_amount),
                          str(h.failure_count), _amount_text(h.failure_amount),
-                         _amount_text(h.fee_charged)),
-                        ("kind", "format_version", *RETURN_HEADER_FIELDS), None)]
+                         _amount_text(h.fee_charged), *((h.payroll_digest,) if v2 else ())),
+                        ("kind", "format_version", *(RETURN_V2_HEADER_FIELDS if v2 else RETURN_HEADER_FIELDS)),
+                        None)]
     for r in f.rows:
         lines.append(_line_join((str(r.seq), r.account, r.name, _amount_text(r.amount), r.result_code,
                                  r.message), RETURN_ROW_FIELDS, r.seq))
@@ -391,7 +399,8 @@ def employee_load(data: bytes, *, errors: ErrorSink | None = None) -> tuple[Empl
 
 def return_load(data: bytes) -> tuple[ReturnFile, list[RowError]]:
     kind_zh, kind_en = "回盘文件", "return file"
-    h, lines = _lines_split(data, KIND_RETURN, kind_zh, kind_en, 2 + len(RETURN_HEADER_FIELDS))
+    h, lines = _lines_split(data, KIND_RETURN, kind_zh, kind_en, 2 + len(RETURN_HEADER_FIELDS),
+                            versions={RETURN_DIGEST_VERSION: (2 + len(RETURN_V2_HEADER_FIELDS), 0)})
 
     def value(parse: Callable[[str], object], i: int) -> object:
         return _header_value(parse, h[i], RETURN_HEADER_FIELDS[i - 2], kind_zh, kind_en)
@@ -399,7 +408,7 @@ def return_load(data: bytes) -> tuple[ReturnFile, list[RowError]]:
     header = ReturnHeader(h[1], h[2], h[3], h[4], value(date.fromisoformat, 5),  # type: ignore[arg-type]
                           value(_count_parse, 6), value(_decimal_parse, 7),  # type: ignore[arg-type]
                           value(_count_parse, 8), value(_decimal_parse, 9),  # type: ignore[arg-type]
-                          value(_decimal_parse, 10))  # type: ignore[arg-type]
+                          value(_decimal_parse, 10), h[11] if h[1] == RETURN_DIGEST_VERSION else "")  # type: ignore[arg-type]
     rows: list[ReturnRow] = []
     errors: list[RowError] = []
     for line_no, line in enumerate(lines, 2):

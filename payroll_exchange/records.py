@@ -18,6 +18,10 @@ FORMAT_VERSION = "1"
 # names the original row it pays again. Ordinary payroll files stay version 1; the platform reads both.
 PAYROLL_CORRECTION_VERSION = "2"
 PAYROLL_VERSIONS = (FORMAT_VERSION, PAYROLL_CORRECTION_VERSION)
+# Return format version 2 (issue 13): the header adds the digest of the payroll file it answers.
+# The platform writes version 2; the client reads both.
+RETURN_DIGEST_VERSION = "2"
+RETURN_VERSIONS = (FORMAT_VERSION, RETURN_DIGEST_VERSION)
 CURRENCY = "CNY"
 
 # ID types (证件类型): one-character code → the Chinese name the manual uses.
@@ -113,6 +117,8 @@ class ReturnHeader:
     failure_count: int
     failure_amount: Decimal
     fee_charged: Decimal
+    # SHA-256 of the plain payroll file this return file answers (version 2); "" in version 1.
+    payroll_digest: str = ""
 
 
 RESULT_PAID = "0000"

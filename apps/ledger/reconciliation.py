@@ -104,7 +104,7 @@ def _batch_differences(batch: PayrollBatch) -> list[Difference]:
                (return_file.record_count, return_file.success_count, return_file.success_amount,
                 return_file.failure_count, return_file.failure_amount, return_file.fee_charged))
         expect("return file plain content digest (rebuilt from the rows)", return_file.plain_digest,
-               file_digest(return_content_build(batch=batch).data))
+               file_digest(return_content_build(batch=batch, version=return_file.format_version).data))
         path = private_path(RETURNS_AREA, return_file.stored_name)
         expect("return file on disk (sha-256)", return_file.digest,
                file_digest(path.read_bytes()) if path.exists() else "missing")

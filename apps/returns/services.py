@@ -27,7 +27,7 @@ from apps.returns.models import ReturnFile
 from payroll_exchange import pki
 from payroll_exchange.envelope import envelope_seal
 from payroll_exchange.formats import file_digest, return_dump
-from payroll_exchange.records import FORMAT_VERSION, RESULT_PAID, ReturnHeader, ReturnRow
+from payroll_exchange.records import RESULT_PAID, RETURN_DIGEST_VERSION, ReturnHeader, ReturnRow
 from payroll_exchange.records import ReturnFile as ReturnRecord
 
 logger = logging.getLogger(__name__)
@@ -50,8 +50,9 @@ class ReturnContent:
     fee_charged: Decimal
 
 
-def return_content_build(*, batch: PayrollBatch) -> ReturnContent:
-    """Build the plain return file from the batch's rows as they are now (also used by reconciliation)."""
+def return_content_build(*, batch: PayrollBatch, version: str = RETURN_DIGEST_VERSION) -> ReturnContent:
+    """Build the plain return file from the batch's rows as they are now (also used by reconciliation,
+    with the version the stored file was written in). Version 2 carries the payroll file's digest."""
     with connection.cursor() as cursor:
         # The unique (batch, seq) index serves this order; one round trip, no model instances.
         cursor.execute(
@@ -75,10 +76,11 @@ def return_content_build(*, batch: PayrollBatch) -> ReturnContent:
         else:
             bad_amount += row.amount
     header = ReturnHeader(
-        format_version=FORMAT_VERSION, agreement_no=batch.agreement.number,
+        format_version=version, agreement_no=batch.agreement.number,
         payer_unit_no=batch.agreement.payer_unit_no, batch_no=batch.batch_no or "", pay_date=batch.pay_date,
         success_count=ok_count, success_amount=ok_amount, failure_count=len(rows) - ok_count,
         failure_amount=bad_amount, fee_charged=batch.fee_charged,
+        payroll_digest=(batch.digest or "") if version == RETURN_DIGEST_VERSION else "",
     )
     return ReturnContent(
         data=return_dump(ReturnRecord(header=header, rows=rows)), record_count=len(rows),
@@ -133,7 +135,7 @@ def return_file_produce(*, batch_id: int, today: date, signer: pki.Identity) -> 
         private_file_write(area=RETURNS_AREA, name=stored_name, data=sealed)
         return_file = ReturnFile.objects.create(
             batch=batch, stored_name=stored_name, file_id=file_id, size=len(sealed), digest=file_digest(sealed),
-            plain_digest=file_digest(content.data), format_version=FORMAT_VERSION,
+            plain_digest=file_digest(content.data), format_version=RETURN_DIGEST_VERSION,
             record_count=content.record_count, success_count=content.success_count,
             success_amount=content.success_amount, failure_count=content.failure_count,
             failure_amount=content.failure_amount, fee_charged=content.fee_charged, business_date=today,

@@ -92,6 +92,10 @@ def test_the_enterprise_decrypts_its_return_file_to_the_right_totals(
     assert (h.success_count, h.success_amount) == (2, D("11000.50"))
     assert (h.failure_count, h.failure_amount) == (2, D("5000.00"))
     assert h.fee_charged == D("6.00")
+    # format version 2: the digest of the payroll file it answers (the checklist's and the kiosk's)
+    assert (h.format_version, record.format_version) == ("2", "2")
+    assert h.payroll_digest == paid.digest
+    assert len(paid.digest) == 64
     assert [(r.seq, r.account, r.amount, r.result_code, r.message) for r in content.rows] == [
         (1, "6222000000000001", D("5000.00"), "0000", "成功"),
         (2, "6222000000000002", D("6000.50"), "0000", "成功"),
