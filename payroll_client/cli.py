@@ -171,6 +171,9 @@ def parser_build() -> argparse.ArgumentParser:
     p.add_argument("--reuse-batch", action="store_true",
                    help="批次号已在本机用过时仍然使用 use a batch number already used here for this agreement "
                         "(only when the bank invalidated or revoked the first file)")
+    p.add_argument("--corrects", metavar="RETURN_FILE",
+                   help="更正: SHEET 是文件回盘生成的更正表, 只重新发放此回盘文件中失败的行 / correction: SHEET is "
+                        "文件回盘's 更正表; pay again only the failed rows of this return file (as downloaded)")
     p.add_argument("--out", required=True, help="保存路径 output folder")
     _columns(p, payroll=True)
     p.set_defaults(handler=commands.cmd_encrypt)

@@ -309,17 +309,50 @@ def _pay_date(text: str) -> date:
                             f"the pay date is YYYY-MM-DD: {text}") from None
 
 
+def _key_once(open_key):  # noqa: ANN001, ANN202 — the PIN is asked once for decrypting and signing
+    opened = []
+
+    def once():
+        if not opened:
+            opened.append(open_key())
+        return opened[0]
+    return once
+
+
+def _corrects_open(*, conn: sqlite3.Connection, path: Path, usbkey, given: str | None):  # noqa: ANN001, ANN202
+    """The return file of --corrects, decrypted and its bank signature checked: the failed rows a
+    correction may pay again, its agreement, and the original payroll file's digest if made here."""
+    from payroll_client import corrections, returns
+
+    returned, agreement, _digest = returns.return_open(conn=conn, data=path.read_bytes(), identity=usbkey(),
+                                                       now=clock.business_now())
+    if given and given != agreement.agreement_no:
+        raise ExchangeError("correction_agreement", f"回盘文件属于协议 {agreement.agreement_no}, 不是 {given}",
+                            f"the return file belongs to agreement {agreement.agreement_no}, not {given}")
+    # The return file (version 2) names the payroll file it answers; else this PC's history does.
+    digest = getattr(returned.header, "payroll_digest", "") or corrections.original_digest(
+        conn=conn, agreement_no=agreement.agreement_no, batch_no=returned.header.batch_no)
+    return returned, agreement, digest
+
+
 def cmd_encrypt(args: argparse.Namespace) -> int:
     from payroll_client import agreements, payroll, review, sheet_input
 
     conn, user = _acting(args, "encrypt")
-    agreement = agreements.agreement_choose(conn=conn, given=args.agreement)
+    usbkey = _pin_opener(conn, user, "encrypt")
+    corrects, corrects_digest = None, ""
+    if args.corrects:  # 更正: the return file is opened (USB key) before the sheet is read
+        usbkey = _key_once(usbkey)
+        corrects, agreement, corrects_digest = _corrects_open(conn=conn, path=Path(args.corrects), usbkey=usbkey,
+                                                              given=args.agreement)
+    else:
+        agreement = agreements.agreement_choose(conn=conn, given=args.agreement)
     columns = _column_map(args, payroll_columns=True)
     request = payroll.PayrollRequest(
         data=Path(args.sheet).read_bytes(), filename=args.sheet, columns=columns,
         agreement=agreement, pay_date=_pay_date(args.pay_date), batch_no=args.batch.strip(),
         purpose=args.purpose, today=clock.business_today(), choice=sheet_input.choice_from(args),
-        reuse_batch=args.reuse_batch)
+        reuse_batch=args.reuse_batch, corrects=corrects, corrects_digest=corrects_digest)
 
     def review_ask(prepared: payroll.Prepared) -> tuple[str, str]:
         print("\n".join(review.review_lines(payroll=prepared.payroll, agreement=agreement, columns=columns,
@@ -330,8 +363,7 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
         return name, password
 
     paths, checklist, prepared = payroll.payroll_make(
-        conn=conn, operator=user, request=request, out_dir=Path(args.out), review=review_ask,
-        usbkey=_pin_opener(conn, user, "encrypt"))
+        conn=conn, operator=user, request=request, out_dir=Path(args.out), review=review_ask, usbkey=usbkey)
     print("工资文件已加密 payroll file written:")
     for path in paths:
         print(f"  {path}")

@@ -22,9 +22,18 @@ from payroll_client.review import AmountWarning, amount_warnings
 from payroll_client.store import batch_used, file_made_record, log_write, payroll_rows_record, store_transaction
 from payroll_client.users import User, user_authenticate
 from payroll_exchange import checkcode, checks, clock, envelope, formats, pki, report, sheets
+from payroll_exchange.corrections import correction_check
 from payroll_exchange.errors import ExchangeError, RowError
 from payroll_exchange.messages import row_error
-from payroll_exchange.records import CURRENCY, FORMAT_VERSION, AgreementPackage, PayrollFile, PayrollHeader
+from payroll_exchange.records import (
+    CURRENCY,
+    FORMAT_VERSION,
+    PAYROLL_CORRECTION_VERSION,
+    AgreementPackage,
+    PayrollFile,
+    PayrollHeader,
+    ReturnFile,
+)
 
 STEPS = ["读取 reading", "校验 checking", "复核 review", "签名加密 signing", "写文件 writing"]
 
@@ -41,6 +50,10 @@ class PayrollRequest:
     today: date
     choice: sheet_input.SheetChoice = sheet_input.SheetChoice()
     reuse_batch: bool = False
+    # 更正 (encrypt --corrects RETURN_FILE): the decrypted return file whose failed rows the sheet
+    # (文件回盘's 更正表) pays again, and the original payroll file's digest when made here.
+    corrects: ReturnFile | None = None
+    corrects_digest: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +88,12 @@ def term_check(*, agreement: AgreementPackage, pay_date: date, today: date) -> l
 def payroll_prepare(*, request: PayrollRequest, progress: Progress | None = None) -> Prepared:
     """Read the sheet and check every row; raise with every problem found, or return the file."""
     r = request
-    read = sheet_input.payroll_read(data=r.data, filename=r.filename, columns=r.columns, choice=r.choice)
+    if r.corrects is not None:
+        from payroll_client.corrections import correction_read
+
+        read = correction_read(data=r.data, filename=r.filename, returned=r.corrects, choice=r.choice)
+    else:
+        read = sheet_input.payroll_read(data=r.data, filename=r.filename, columns=r.columns, choice=r.choice)
     rows, errors = read.rows, list(read.errors)
     if progress:
         progress.step(name=STEPS[1])
@@ -86,9 +104,16 @@ def payroll_prepare(*, request: PayrollRequest, progress: Progress | None = None
         currency=CURRENCY, record_count=len(rows), total_amount=total, purpose=r.purpose,
         check_code=checkcode.code_new(),  # 核对码: inside the encrypted file and on the checklist only
     )
+    if r.corrects is not None:  # version 2: linked to the original batch and rows
+        header.format_version = PAYROLL_CORRECTION_VERSION
+        header.original_batch_no, header.original_digest = r.corrects.header.batch_no, r.corrects_digest
     payroll = PayrollFile(header=header, rows=rows)
     errors = [*errors, *checks.payroll_check(payroll=payroll, today=r.today, single_limit=r.agreement.single_limit)]
     errors += term_check(agreement=r.agreement, pay_date=r.pay_date, today=r.today)
+    if r.corrects is not None:
+        from payroll_client.corrections import originals_of
+
+        errors += correction_check(payroll=payroll, originals=originals_of(returned=r.corrects))
     if errors:
         raise ExchangeError("payroll_invalid", f"工资文件有 {len(errors)} 处错误, 未写入任何文件",
                             f"the payroll sheet has {len(errors)} problem(s); nothing was written", errors=errors)

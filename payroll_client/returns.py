@@ -158,12 +158,20 @@ def return_make(*, conn: sqlite3.Connection, operator: str, data: bytes, now: da
     pdf = pdf_render(title="回盘清单", lines=return_list_lines(returned=returned, agreement=agreement,
                                                            answers=answers.split(" / ")[0]),
                      footer=["失败明细 Failed rows:", *return_list_failures(returned=returned)], stamp_box=False)
-    paths = outputs_write(out_dir=out_dir, files={
+    files = {
         f"{stem}.csv": return_csv(returned=returned),
         f"{stem}.xlsx": return_xlsx(returned=returned),
         f"{stem}_回盘清单.txt": text.encode("utf-8"),
         f"{stem}_回盘清单.pdf": pdf,
-    })
+    }
+    # 更正表: the failed rows to correct, for `encrypt SHEET --corrects RETURN_FILE` (issue 13).
+    from payroll_client.corrections import correction_sheet_xlsx, people_made
+
+    sheet = correction_sheet_xlsx(returned=returned,
+                                  people=people_made(conn=conn, agreement_no=h.agreement_no, batch_no=h.batch_no))
+    if sheet is not None:
+        files[f"{stem}_更正表.xlsx"] = sheet
+    paths = outputs_write(out_dir=out_dir, files=files)
     with store_transaction(conn=conn):
         file_made_record(conn=conn, kind="return", agreement_no=h.agreement_no, batch_no=h.batch_no,
                          pay_date=h.pay_date.isoformat(), record_count=len(returned.rows),

@@ -44,7 +44,8 @@ def test_return_file_decrypts_to_the_right_totals(client: Client, tmp_path: Path
     assert "失败 failed 2 笔 2007.00 元" in result.stdout
     stem = f"RET_{AGREEMENT_A}_B202612_20261201"
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(
-        [f"{stem}.csv", f"{stem}.xlsx", f"{stem}_回盘清单.txt", f"{stem}_回盘清单.pdf"])
+        [f"{stem}.csv", f"{stem}.xlsx", f"{stem}_回盘清单.txt", f"{stem}_回盘清单.pdf",
+         f"{stem}_更正表.xlsx"])  # the failed rows to correct (tests/client/test_corrections.py)
     listing = (out_dir / f"{stem}_回盘清单.txt").read_text(encoding="utf-8")
     for expected in (COMPANY_A, "成功笔数 Paid: 2", "2,005.00", "失败笔数 Failed: 2", "2,007.00",
                      "AC04", "账户已销户", "NAME", "户名不符"):
