@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
@@ -20,6 +21,7 @@ from payroll_exchange.records import PayrollRow as FileRow
 # Paid batches: 已发放, and 已回盘 once its return file is written; a batch that failed as a whole
 # (发放失败, then 已回盘 too) paid nobody and has no paid_at.
 PAID_STATUSES = (BatchStatus.PAID, BatchStatus.RETURNED)
+CACHE_SECONDS = 3600
 # Statuses whose rows are in PayrollRow.
 STORED_STATUSES = (BatchStatus.STORED, BatchStatus.HELD, BatchStatus.REJECTED, BatchStatus.PAID,
                    BatchStatus.FAILED, BatchStatus.RETURNED)
@@ -90,9 +92,19 @@ def payroll_batch_changes(*, batch: PayrollBatch) -> Changes | None:
     previous = payroll_batch_last_paid(batch=batch)
     if previous is None:
         return None
-    return payroll_changes(rows=payroll_batch_rows(batch=batch), batch_no=batch.batch_no or "",
-                           previous_rows=payroll_batch_rows(batch=previous), previous_batch_no=previous.batch_no or "",
-                           threshold_percent=change_threshold_percent())
+    threshold = change_threshold_percent()
+    # A 100,000-row pair costs ~1 s of reading and comparing (CPU, this machine); the page refreshes and
+    # 确认入库 asks again. Neither side's rows change once prepared (rows_digest) or paid, so the result is
+    # kept under both batches and the threshold.
+    key = f"payroll-changes:v1:{batch.pk}:{batch.rows_digest}:{previous.pk}:{threshold}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    changes = payroll_changes(rows=payroll_batch_rows(batch=batch), batch_no=batch.batch_no or "",
+                              previous_rows=payroll_batch_rows(batch=previous),
+                              previous_batch_no=previous.batch_no or "", threshold_percent=threshold)
+    cache.set(key, changes, timeout=CACHE_SECONDS)
+    return changes
 
 
 class DuplicateNotAcknowledged(ServiceError):
