@@ -21,6 +21,12 @@ def beat_schedule(*, payday_interval_minutes: int, sweep_seconds: int) -> dict[s
             "task": "apps.intake.tasks.intake_sweep",
             "schedule": sweep_seconds,
         },
+        # A pay-day run whose worker died (its advisory lock is free, the run unfinished) is started
+        # again at once, not at the next pay-day run (apps/ledger/payday_recovery.py).
+        "ledger-payday-recover": {
+            "task": "apps.ledger.tasks.payday_recover",
+            "schedule": sweep_seconds,
+        },
         # Refused uploads and their reports older than REFUSED_FILE_DAYS (the audit keeps the digest).
         "intake-retention": {
             "task": "apps.intake.tasks.intake_retention",

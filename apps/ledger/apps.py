@@ -6,3 +6,6 @@ class LedgerConfig(AppConfig):
     name = "apps.ledger"
     label = "ledger"
     verbose_name = _("核心账务")
+
+    def ready(self) -> None:
+        from apps.ledger import signals  # noqa: F401 — connects the pay-day recovery on worker start

@@ -176,3 +176,30 @@ class StaffPosting(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_direction_display()} {self.amount} {self.account_id}"
+
+
+class PaydayRun(models.Model):
+    """One pay-day run, written when it starts and when it ends. A run still unfinished whose
+    advisory lock nobody holds lost its worker (killed, OOM, connection dropped): the recovery
+    sweep (apps/ledger/payday_recovery.py) marks it abandoned and starts the next run at once,
+    instead of leaving the batch to the next beat run up to PAYDAY_INTERVAL_MINUTES later."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "", _("进行中")
+        DONE = "done", _("已完成")
+        ABANDONED = "abandoned", _("中断（已重新发起）")
+
+    started_at = models.DateTimeField(_("开始时间"), db_default=Now())
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    outcome = models.CharField(_("结果"), max_length=10, choices=Outcome.choices, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("发放运行")
+        verbose_name_plural = _("发放运行")
+        ordering = ["-started_at", "-id"]
+        # The recovery sweep reads only the unfinished runs, every INTAKE_SWEEP_SECONDS.
+        indexes = [models.Index(fields=["id"], name="payday_run_unfinished",
+                                condition=models.Q(finished_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return f"pay day #{self.pk} {self.started_at:%Y-%m-%d %H:%M:%S}"

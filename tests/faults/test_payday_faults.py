@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.ledger.models import AccountStatus, JournalEntry
+from apps.ledger.models import AccountStatus, JournalEntry, PaydayRun
 from apps.ledger.services import ledger_fee_income_account
 from apps.ledger.tasks import payday_run_task
 from apps.payroll.models import BatchStatus, PayrollBatch
@@ -120,10 +120,12 @@ def test_worker_killed_at_each_point_of_pay_day(point, due_batch, workers, busin
     assert _status(batch.pk) == BatchStatus.STORED
     assert not JournalEntry.objects.filter(batch_id=batch.pk).exists()
 
-    # The next pay-day run, on a new worker, pays it: what beat starts every PAYDAY_INTERVAL_MINUTES.
+    # Nobody starts pay day by hand: the new worker's recovery sweep at start (and beat's every
+    # INTAKE_SWEEP_SECONDS) sees the run unfinished with its advisory lock free and runs it again.
     workers.start()
-    payday_run_task.delay()
     timed_wait(lambda: _status(batch.pk) == BatchStatus.PAID, since=killed_at,
-               what=f"pay day killed at {point}, paid by the next run")
+               what=f"pay day killed at {point}, paid by the recovered run")
+    assert list(PaydayRun.objects.values_list("outcome", flat=True).order_by("id")) == [
+        PaydayRun.Outcome.ABANDONED, PaydayRun.Outcome.DONE]
     batch_paid_once(batch_id=batch.pk, paid_rows=ROWS)
     reconcile_clean()
