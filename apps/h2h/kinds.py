@@ -46,6 +46,19 @@ def _return_file_document(return_file: ReturnFile) -> dict:
             "url": reverse("h2h:return_download", kwargs={"batch_pk": return_file.batch_id})}
 
 
+def _pain002_document(return_file: ReturnFile) -> dict | None:
+    from apps.returns.pain002 import pain002_available, pain002_download_name
+
+    batch = return_file.batch
+    if not pain002_available(batch=batch):
+        return None
+    return {"kind": "pain002", "name": pain002_download_name(batch=batch), "media_type": "application/xml",
+            "url": reverse("h2h:batch_pain002", kwargs={"pk": batch.pk})}
+
+
 upload_kind_register(UploadKind("payroll", payroll_batch_submit, "h2h:batch", "payroll file"))
+# An ISO 20022 pain.001 in its own envelope kind: the payroll slot opens it (apps/payroll/pain001_kind.py).
+upload_kind_register(UploadKind("pain001", payroll_batch_submit, "h2h:batch", "ISO 20022 pain.001 payroll file"))
 upload_kind_register(UploadKind("employees", employee_file_submit, "h2h:employee_file", "employee file"))
 return_document_register(_return_file_document)
+return_document_register(_pain002_document)

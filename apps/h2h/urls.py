@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from apps.h2h.views import employees, files, payroll, returns
+from apps.h2h.views import employees, files, payroll, returns, status_reports
 
 app_name = "h2h"
 
@@ -26,6 +26,7 @@ api_patterns = [
     path("batches/<int:pk>/report.csv", payroll.BatchReportView.as_view(), name="batch_report"),
     path("batches/<int:pk>/confirm/", payroll.BatchConfirmView.as_view(), name="batch_confirm"),
     path("batches/<int:pk>/revoke/", payroll.BatchRevokeView.as_view(), name="batch_revoke"),
+    path("batches/<int:pk>/pain002/", status_reports.BatchStatusReportView.as_view(), name="batch_pain002"),
     path("employee-files/", employees.EmployeeFileListView.as_view(), name="employee_files"),
     path("employee-files/<int:pk>/", employees.EmployeeFileView.as_view(), name="employee_file"),
     path("employee-files/<int:pk>/confirm/", employees.EmployeeFileConfirmView.as_view(), name="employee_file_confirm"),

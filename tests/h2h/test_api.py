@@ -259,7 +259,7 @@ def test_schema_declares_every_operation_the_error_body_idempotency_and_mtls(cli
     assert schema["openapi"].startswith("3.1")
     assert schema["components"]["securitySchemes"]["enterpriseCertificate"]["type"] == "mutualTLS"
     operations = [(path, method, op) for path, item in schema["paths"].items() for method, op in item.items()]
-    assert len(operations) == 15
+    assert len(operations) == 16  # 15 + the pain.002 status report (issue 14 part B)
     for path, method, op in operations:
         assert {"401", "404"} <= set(op["responses"]), (path, method)
         assert op["responses"]["401"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")

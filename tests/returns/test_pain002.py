@@ -144,3 +144,19 @@ def test_after_pay_day_part_rjct_and_acsc(paid_batches):
     assert group(root) == "ACSC"
     assert [s for _, s, _ in statuses(root)] == ["ACSC", "ACSC"]
     assert root.findtext(".//p:OrgnlCtrlSum", "", NS) == "11000.50"
+
+
+def test_offered_beside_the_return_file(paid_batches, bank_signer):
+    from apps.h2h.kinds import return_documents
+    from apps.returns.models import ReturnFile
+    from apps.returns.services import return_files_run
+
+    part, _none, _every = paid_batches
+    assert return_files_run(today=date(2026, 12, 2)) == 3
+    documents = return_documents(ReturnFile.objects.get(batch=part))
+    assert [(d["kind"], d["media_type"]) for d in documents] == [("return_file", "application/pkcs7-mime"),
+                                                                 ("pain002", "application/xml")]
+    assert documents[1]["url"] == f"/api/h2h/v1/batches/{part.pk}/pain002/"
+    assert documents[1]["name"] == "PSR_202612A_returned.xml"
+    Pain001Source.objects.filter(batch=part).delete()  # a batch sent as our payroll file: the return file only
+    assert [d["kind"] for d in return_documents(ReturnFile.objects.get(batch=part))] == ["return_file"]

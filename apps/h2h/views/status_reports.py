@@ -1,0 +1,33 @@
+"""The pain.002.001.12 status report of a batch that came as an ISO 20022 pain.001 (issue 14): after
+pre-validation (ACTC or RJCT with reasons) and after pay day (ACSC, PART, RJCT per row). Offered
+beside the return file in the return-file list (apps/h2h/kinds.py)."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.request import Request
+
+from apps.core.services import audit_record
+from apps.h2h.schema import COMMON_ERRORS
+from apps.h2h.views.payroll import BatchScoped
+from apps.returns.pain002 import pain002_available, pain002_build, pain002_download_name
+
+
+class BatchStatusReportView(BatchScoped):
+    @extend_schema(operation_id="batches_status_report", responses={
+        (200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description="pain.002.001.12"),
+        **COMMON_ERRORS}, summary="ISO 20022 pain.002 status report of a batch sent as pain.001")
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        batch = self.batch(pk)
+        if not pain002_available(batch=batch):
+            raise Http404
+        data = pain002_build(batch=batch)
+        actor = self.principal.actor
+        audit_record(actor_kind=actor.kind, actor=actor.name, action="pain002_download", obj=batch,
+                     company_id=actor.company_id, detail={"status": batch.status})
+        response = HttpResponse(data, content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="{pain002_download_name(batch=batch)}"'
+        response["Cache-Control"] = "no-store"
+        return response
