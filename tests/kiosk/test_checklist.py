@@ -158,3 +158,12 @@ def test_the_query_screens_supplement_button_leads_to_the_checklist_check(our_cl
     page = our_client.get("/payroll/").content.decode()
     assert f'href="/payroll/{awaiting.pk}/#checklist-check" data-checklist-confirm' in page
     assert f'action="/payroll/{awaiting.pk}/confirm/"' not in page
+
+
+def test_the_api_confirms_by_its_certificate_without_a_checklist(our_agent, awaiting):
+    from apps.intake.actors import certificate_actor
+
+    payroll_batch_confirm(batch=awaiting, actor=certificate_actor(our_agent.agreement.certificate))
+    awaiting.refresh_from_db()
+    assert awaiting.status == BatchStatus.STORING
+    assert awaiting.confirmed_how == ConfirmedHow.API_CERTIFICATE
