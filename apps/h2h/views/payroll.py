@@ -83,19 +83,30 @@ class BatchResultView(BatchScoped):
         }).data)
 
 
+ACKNOWLEDGE_DUPLICATE = OpenApiParameter(
+    "acknowledge_duplicate", bool, OpenApiParameter.QUERY, required=False,
+    description="疑似重复发放: true confirms a file whose rows and amounts equal the agreement's last paid batch "
+                "under a new batch number (refused with suspected_duplicate_unacknowledged otherwise); audited.")
+
+
 class BatchConfirmView(BatchScoped):
-    @extend_schema(operation_id="batches_confirm", parameters=[IDEMPOTENCY_KEY], request=None,
+    @extend_schema(operation_id="batches_confirm", parameters=[IDEMPOTENCY_KEY, ACKNOWLEDGE_DUPLICATE], request=None,
                    responses={200: ActedSerializer, **POST_ERRORS},
                    summary="确认入库 (also 补充入库): the pay-date window is checked again; no paper checklist")
     def post(self, request: Request, pk: int) -> Response:
         batch = self.batch(pk)
+        # 疑似重复发放: the same rows and amounts as a paid batch are confirmed only when acknowledged.
+        acknowledged = request.query_params.get("acknowledge_duplicate", "").lower() in ("1", "true")
 
         def effect() -> Response:
-            queued = intake.payroll_batch_confirm(batch=batch, actor=self.principal.actor)
+            queued = intake.payroll_batch_confirm(batch=batch, actor=self.principal.actor,
+                                                  duplicate_acknowledged=acknowledged)
             batch.refresh_from_db(fields=["status"])
             return Response({"id": batch.pk, "status": batch.status, "queued": queued is not False})
 
-        return idempotent(request, digest=request_digest(request), effect=effect)
+        # The acknowledgement is part of the request: the same key with and without it is another request.
+        parts = (b"acknowledge_duplicate",) if acknowledged else ()
+        return idempotent(request, digest=request_digest(request, *parts), effect=effect)
 
 
 class BatchRevokeView(BatchScoped):
