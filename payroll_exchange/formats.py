@@ -172,9 +172,10 @@ def return_dump(f: ReturnFile) -> bytes:
     lines = [_line_join((KIND_RETURN, h.format_version, h.agreement_no, h.payer_unit_no, h.batch_no,
                          h.pay_date.isoformat(), str(h.success_count), _amount_text(h.success_amount),
                          str(h.failure_count), _amount_text(h.failure_amount),
-                         _amount_text(h.fee_charged), *((h.payroll_digest,) if v2 else ())),
-                        ("kind", "format_version", *(RETURN_V2_HEADER_FIELDS if v2 else RETURN_HEADER_FIELDS)),
-                        None)]
+                         _amount_text(h.fee_charged), *((h.payroll_digest,) if v2 else ()),
+                         *((h.original_batch_no,) if v2 and h.original_batch_no else ())),
+                        ("kind", "format_version", *(RETURN_V2_HEADER_FIELDS if v2 else RETURN_HEADER_FIELDS),
+                         "original_batch_no")[:13 if v2 and h.original_batch_no else 12 if v2 else 11], None)]
     for r in f.rows:
         lines.append(_line_join((str(r.seq), r.account, r.name, _amount_text(r.amount), r.result_code,
                                  r.message), RETURN_ROW_FIELDS, r.seq))
@@ -400,7 +401,7 @@ def employee_load(data: bytes, *, errors: ErrorSink | None = None) -> tuple[Empl
 def return_load(data: bytes) -> tuple[ReturnFile, list[RowError]]:
     kind_zh, kind_en = "回盘文件", "return file"
     h, lines = _lines_split(data, KIND_RETURN, kind_zh, kind_en, 2 + len(RETURN_HEADER_FIELDS),
-                            versions={RETURN_DIGEST_VERSION: (2 + len(RETURN_V2_HEADER_FIELDS), 0)})
+                            versions={RETURN_DIGEST_VERSION: (2 + len(RETURN_V2_HEADER_FIELDS), 1)})
 
     def value(parse: Callable[[str], object], i: int) -> object:
         return _header_value(parse, h[i], RETURN_HEADER_FIELDS[i - 2], kind_zh, kind_en)
@@ -408,7 +409,8 @@ def return_load(data: bytes) -> tuple[ReturnFile, list[RowError]]:
     header = ReturnHeader(h[1], h[2], h[3], h[4], value(date.fromisoformat, 5),  # type: ignore[arg-type]
                           value(_count_parse, 6), value(_decimal_parse, 7),  # type: ignore[arg-type]
                           value(_count_parse, 8), value(_decimal_parse, 9),  # type: ignore[arg-type]
-                          value(_decimal_parse, 10), h[11] if h[1] == RETURN_DIGEST_VERSION else "")  # type: ignore[arg-type]
+                          value(_decimal_parse, 10), h[11] if h[1] == RETURN_DIGEST_VERSION else "",  # type: ignore[arg-type]
+                          h[12] if len(h) > 12 else "")  # a correction's original batch (更正, issue 13)
     rows: list[ReturnRow] = []
     errors: list[RowError] = []
     for line_no, line in enumerate(lines, 2):

@@ -119,6 +119,9 @@ class ReturnHeader:
     fee_charged: Decimal
     # SHA-256 of the plain payroll file this return file answers (version 2); "" in version 1.
     payroll_digest: str = ""
+    # Version 2, a correction's return file (issue 13): the original batch whose failed rows it paid
+    # again; an optional last header field, empty for an ordinary batch.
+    original_batch_no: str = ""
 
 
 RESULT_PAID = "0000"

@@ -14,7 +14,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -66,7 +66,7 @@ class PayrollBatchAdmin(IntakeErrorAdminMixin, ReadOnlyAdmin):
     list_per_page = 50
     actions = ("hold_selected", "release_selected", "reject_selected", "confirm_selected", "retry_selected")
     fieldsets = (
-        (None, {"fields": ("company", "agreement", "card", "status", "rows_link")}),
+        (None, {"fields": ("company", "agreement", "card", "status", "rows_link", "correction_links")}),
         (_("文件"), {"fields": ("original_name", "size", "uploaded_at", "file_id", "digest", "batch_no", "pay_date",
                                "purpose")}),
         (_("金额"), {"fields": ("record_count", "total_amount", "expected_fee", "new_employee_count")}),
@@ -104,6 +104,21 @@ class PayrollBatchAdmin(IntakeErrorAdminMixin, ReadOnlyAdmin):
         url = reverse("admin:payroll_payrollrow_changelist")
         return format_html('<a href="{}?batch__id__exact={}">{}</a>', url, obj.pk,
                            gettext("查看 %(count)s 笔明细") % {"count": obj.record_count})
+
+    @admin.display(description=_("更正"))
+    def correction_links(self, obj: PayrollBatch) -> str:
+        """更正 (issue 13): the original batch a correction pays again, and a batch's corrections."""
+        links = []
+        if obj.corrects_id:
+            original = PayrollBatch.objects.only("batch_no").get(pk=obj.corrects_id)
+            links.append(format_html('{} <a href="{}">{}</a>', gettext("更正原批次"),
+                                     reverse("admin:payroll_payrollbatch_change", args=[original.pk]),
+                                     original.batch_no))
+        for c in PayrollBatch.objects.filter(corrects_id=obj.pk).only("batch_no", "status").order_by("id"):
+            links.append(format_html('{} <a href="{}">{}</a>（{}）', gettext("更正文件"),
+                                     reverse("admin:payroll_payrollbatch_change", args=[c.pk]), c.batch_no,
+                                     c.get_status_display()))
+        return format_html_join("\n", "<div>{}</div>", ((link,) for link in links)) if links else "-"
 
     # -- review actions: each a service call; the services check the roles again --------------
 

@@ -81,6 +81,8 @@ def return_content_build(*, batch: PayrollBatch, version: str = RETURN_DIGEST_VE
         success_count=ok_count, success_amount=ok_amount, failure_count=len(rows) - ok_count,
         failure_amount=bad_amount, fee_charged=batch.fee_charged,
         payroll_digest=(batch.digest or "") if version == RETURN_DIGEST_VERSION else "",
+        original_batch_no=(batch.corrects.batch_no or "") if batch.corrects_id and version == RETURN_DIGEST_VERSION
+        else "",  # 更正: the original batch this correction paid again
     )
     return ReturnContent(
         data=return_dump(ReturnRecord(header=header, rows=rows)), record_count=len(rows),

@@ -232,3 +232,40 @@ def test_the_database_refuses_a_second_effective_link_and_a_link_to_a_paid_row(r
         PayrollCorrection.objects.create(original_batch=original, original_row=paid_row, original_seq=1,
                                          original_result_code="0000", correction_batch=other, correction_seq=3)
     assert PayrollCorrection.objects.count() == 1
+
+
+def test_the_return_file_the_kiosk_and_the_admin_show_the_link(
+    returned, our_agent, bank, bank_staff, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    from apps.returns.services import return_content_build
+    from payroll_exchange.formats import return_load
+    from tests.kiosk.conftest import login
+
+    original, rows = returned
+    correction = _stored(our_agent, _through(our_agent, correction_bytes(
+        party=our_agent, bank=bank, original=original, rows=corrected(rows, 2), batch_no="B20261201-C1"),
+        django_capture_on_commit_callbacks), django_capture_on_commit_callbacks)
+    payday_run(today=CORRECTION_PAY_DATE)
+    correction.refresh_from_db()
+    # The correction's return file names the original batch; an ordinary one names none.
+    assert return_load(return_content_build(batch=correction).data)[0].header.original_batch_no == "B20261201"
+    assert return_load(return_content_build(batch=original).data)[0].header.original_batch_no == ""
+
+    kiosk = Client()
+    assert login(kiosk, our_agent).status_code == 302
+    page = kiosk.get(f"/payroll/{correction.pk}/").content.decode()
+    assert "只重新发放原批次 B20261201 中发放失败的行" in page
+    page = kiosk.get(f"/payroll/{original.pk}/").content.decode()
+    assert 'id="corrections-list"' in page
+    assert "B20261201-C1" in page
+
+    bank_staff.is_superuser = True
+    bank_staff.save()
+    staff = Client()
+    staff.force_login(bank_staff)
+    page = staff.get(f"/admin/payroll/payrollbatch/{original.pk}/change/").content.decode()
+    assert f'/admin/payroll/payrollbatch/{correction.pk}/change/">B20261201-C1</a>' in page
+    page = staff.get(f"/admin/payroll/payrollbatch/{correction.pk}/change/").content.decode()
+    assert f'/admin/payroll/payrollbatch/{original.pk}/change/">B20261201</a>' in page
