@@ -15,8 +15,11 @@ def _compose() -> dict:
 
 def test_the_stack_has_every_service_the_readme_names():
     services = _compose()["services"]
-    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "beat", "nginx-config", "nginx"}
     assert services["web"]["command"][0] == "gunicorn"
+    # 银企直连: nginx reaches gunicorn on the unix socket they share, the one place the certificate header counts.
+    assert "unix:/run/payroll/gunicorn.sock" in services["web"]["command"]
+    assert "app-socket:/run/payroll" in services["nginx"]["volumes"]
     assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
     for name in ("web", "worker", "beat"):
