@@ -100,7 +100,11 @@ def payroll_batch_changes(*, batch: PayrollBatch) -> Changes | None:
     cached = cache.get(key)
     if cached is not None:
         return cached
-    changes = payroll_changes(rows=payroll_batch_rows(batch=batch), batch_no=batch.batch_no or "",
+    try:
+        rows = payroll_batch_rows(batch=batch)
+    except FileNotFoundError:
+        return None  # the prepared rows are gone (retention): nothing to compare, rather than "all removed"
+    changes = payroll_changes(rows=rows, batch_no=batch.batch_no or "",
                               previous_rows=payroll_batch_rows(batch=previous),
                               previous_batch_no=previous.batch_no or "", threshold_percent=threshold)
     cache.set(key, changes, timeout=CACHE_SECONDS)
