@@ -162,10 +162,10 @@ def parser_build() -> argparse.ArgumentParser:
     p.set_defaults(handler=commands.cmd_employee_import)
 
     p = sub.add_parser("encrypt", help="文件加密 — payroll file: check, 换人复核, sign, encrypt, checklist")
-    p.add_argument("sheet", help="工资数据文件 the payroll sheet (.xlsx .xls .csv)")
+    p.add_argument("sheet", help="工资数据文件 the payroll sheet (.xlsx .xls .csv), or an ISO 20022 pain.001 .xml")
     _agreement(p)
-    p.add_argument("--pay-date", required=True, help="发薪日期 pay date YYYY-MM-DD (today … today+15)")
-    p.add_argument("--batch", required=True, help="批次号 batch number")
+    p.add_argument("--pay-date", help="发薪日期 pay date YYYY-MM-DD (today … today+15); a pain.001 carries its own")
+    p.add_argument("--batch", help="批次号 batch number; a pain.001 carries its own (PmtInfId)")
     p.add_argument("--purpose", default="工资", help="用途 purpose (工资)")
     p.add_argument("--reviewer", help="复核人 reviewer (or PAYROLL_CLIENT_REVIEWER, or asked)")
     p.add_argument("--reuse-batch", action="store_true",

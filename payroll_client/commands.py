@@ -337,7 +337,13 @@ def _corrects_open(*, conn: sqlite3.Connection, path: Path, usbkey, given: str |
 
 def cmd_encrypt(args: argparse.Namespace) -> int:
     from payroll_client import agreements, payroll, review, sheet_input
+    from payroll_client.pain001 import is_pain001
 
+    if is_pain001(filename=args.sheet, data=Path(args.sheet).read_bytes()[:512]):
+        return _encrypt_pain001(args)
+    if not args.pay_date or not args.batch:
+        raise ExchangeError("encrypt_arguments", "工资表须给出 --pay-date 和 --batch",
+                            "a payroll sheet needs --pay-date and --batch")
     conn, user = _acting(args, "encrypt")
     usbkey = _pin_opener(conn, user, "encrypt")
     corrects, corrects_digest = None, ""
@@ -370,6 +376,33 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
     print(f"  SHA-256 {checklist.digest}")
     for line in review.warnings_lines(warnings=prepared.warnings):
         print(line)
+    print("请打印代理业务核对清单并加盖公章。Print the checklist and stamp it.")
+    return 0
+
+
+def _encrypt_pain001(args: argparse.Namespace) -> int:
+    """文件加密 of an ISO 20022 pain.001 XML (payroll_client/pain001.py): same review, key and checklist."""
+    from payroll_client import agreements, pain001, review
+
+    conn, user = _acting(args, "encrypt")
+    agreement = agreements.agreement_choose(conn=conn, given=args.agreement)
+    request = pain001.Pain001Request(data=Path(args.sheet).read_bytes(), filename=args.sheet, agreement=agreement,
+                                     today=clock.business_today(), reuse_batch=args.reuse_batch)
+
+    def review_ask(prepared) -> tuple[str, str]:  # noqa: ANN001
+        print("\n".join(review.review_lines(payroll=prepared.payroll, agreement=agreement, columns=None,
+                                             info=prepared.info, filename=args.sheet, warnings=prepared.warnings)))
+        name = args.reviewer or prompts.text_ask(prompt="复核人用户名 reviewer", env=prompts.REVIEWER_ENV)
+        password = prompts.secret_ask(prompt=f"复核人 {name} 密码 password", env=prompts.REVIEWER_PASSWORD_ENV)
+        return name, password
+
+    paths, checklist, _prepared = pain001.pain001_make(conn=conn, operator=user, request=request,
+                                                       out_dir=Path(args.out), review=review_ask,
+                                                       usbkey=_pin_opener(conn, user, "encrypt"))
+    print("pain.001 文件已签名加密 pain.001 file signed and encrypted:")
+    for path in paths:
+        print(f"  {path}")
+    print(f"  SHA-256 {checklist.digest}")
     print("请打印代理业务核对清单并加盖公章。Print the checklist and stamp it.")
     return 0
 
