@@ -8,6 +8,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 
 from apps.ledger.funding import batch_funding, funding_shortfalls
@@ -72,3 +73,15 @@ def test_batch_funding_counts_this_batch_once(agreement):
         Decimal("10007.50"), 2, False, Decimal("7.50"))
     assert batch_funding(batch=stored).required == Decimal("4002.50")  # a stored batch: itself, once
     assert batch_funding(batch=later).required == Decimal("13005.00")
+
+
+def test_admin_list_needs_the_ledger_view_permission(agreement, client, django_user_model):
+    settlement_account_make(agreement=agreement, balance=Decimal("100.00"))
+    batch_make(agreement=agreement, rows=rows("8000.00"), pay_date=date(2026, 12, 5))
+    clerk = django_user_model.objects.create_user("clerk10", password="clerk-password-10", is_staff=True)
+    client.force_login(clerk)
+    assert client.get("/admin/ledger/ledgeraccount/funding/").status_code == 403
+    clerk.user_permissions.add(Permission.objects.get(codename="view_ledgeraccount"))
+    page = client.get("/admin/ledger/ledgeraccount/funding/?pay_date=2026-12-05").content.decode()
+    assert 'id="funding-shortfalls"' in page
+    assert "7,902.50" in page  # 8,002.50 needed, 100.00 held
