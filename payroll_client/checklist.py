@@ -282,8 +282,6 @@ def pdf_render(*, title: str, lines: list[tuple[str, str]], footer: list[str], s
             pdf.drawString(left + 170, y, line)
             y -= 16
         y -= 4
-    if qr:
-        y = _qr_draw(pdf, text=qr, left=left, top=y, font=font, page_height=height)
     y -= 10
     pdf.setFont(font, 9)
     for note in footer:
@@ -301,11 +299,16 @@ def pdf_render(*, title: str, lines: list[tuple[str, str]], footer: list[str], s
         pdf.setFont(font, 10)
         for i, line in enumerate(signatures or []):
             pdf.drawString(left, y - 24 - i * 34, line)
-        box_w, box_h = 200.0, 130.0
+        # With a QR the stamp box is narrower (still wider than a 4.2 cm seal) and the QR sits
+        # between the signatures and the stamp, so the form stays on one page.
+        box_w, box_h = (150.0 if qr else 200.0), 130.0
         if stamp_box:
             x = width - 50 - box_w
             pdf.rect(x, y - box_h, box_w, box_h)
             pdf.drawString(x + 8, y - 16, "加盖公章 Company stamp")
+        if qr:
+            _qr_draw(pdf, text=qr, x=width - 50 - box_w - 12 - QR_SIZE, top=y, font=font, caption_x=left,
+                     caption_top=y - 24 - 2 * 34)
         if bank_box:
             by = y - box_h - 20
             pdf.rect(left, by - box_h, width - 100, box_h)
@@ -320,16 +323,14 @@ def pdf_render(*, title: str, lines: list[tuple[str, str]], footer: list[str], s
     return buffer.getvalue()
 
 
-QR_SIZE = 170.0  # points: ~6 cm, read by a counter's 2-D scanner at arm's length
+QR_SIZE = 130.0  # points: 4.6 cm, modules about 0.5 mm, for the counter's 2-D scanner
 
 
-def _qr_draw(pdf, *, text: str, left: float, top: float, font: str, page_height: float) -> float:  # noqa: ANN001
-    """The checklist's QR (error correction M) with a caption beside it; returns the y below it."""
+def _qr_draw(pdf, *, text: str, x: float, top: float, font: str, caption_x: float,  # noqa: ANN001
+             caption_top: float) -> None:
+    """The checklist's QR (error correction M) at (x, top), its caption under the signatures."""
     from reportlab.graphics.barcode.qr import QrCodeWidget
 
-    if top - QR_SIZE < 80:
-        pdf.showPage()
-        top = page_height - 60
     # The widget's encoder, its modules drawn as filled squares straight on the canvas: renderPDF
     # would also set (and list, unembedded) a Helvetica the page never uses.
     qr = QrCodeWidget(text, barLevel="M").qr
@@ -340,12 +341,11 @@ def _qr_draw(pdf, *, text: str, left: float, top: float, font: str, page_height:
     for r, row in enumerate(qr.modules):
         for c, dark in enumerate(row):
             if dark:
-                pdf.rect(left + (c + 4) * box, top - (r + 5) * box, box, box, stroke=0, fill=1)
-    pdf.setFont(font, 9)
+                pdf.rect(x + (c + 4) * box, top - (r + 5) * box, box, box, stroke=0, fill=1)
+    pdf.setFont(font, 8)
     for i, caption in enumerate(("核对二维码: 在自助平台预校验结果页扫描,", "或输入上面的核对码。",
-                                 "Scan at the kiosk's pre-validation result,", "or type the check code above.")):
-        pdf.drawString(left + QR_SIZE + 14, top - 30 - i * 14, caption)
-    return top - QR_SIZE - 6
+                                 "QR: scan it at the kiosk's result,", "or type the check code above.")):
+        pdf.drawString(caption_x, caption_top - i * 11, caption)
 
 
 def checklist_pdf(*, checklist: Checklist) -> bytes:

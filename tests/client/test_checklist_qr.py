@@ -39,6 +39,8 @@ def test_qr_decoded_from_the_pdf_is_signed_and_matches_the_file(client: Client, 
     code = payroll.header.check_code
     assert checkcode.code_valid(code)
 
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Pages:           1" in info  # the QR beside the stamp: the form stays on one page
     work = tmp_path / "render"
     work.mkdir()
     [qr] = zbar_decode(pdf, work)
