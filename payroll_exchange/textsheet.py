@@ -54,12 +54,12 @@ def _implausible(data: bytes, text: str) -> str | None:
     return None
 
 
-def _encoding_refused(tried: str, detail_zh: str, detail_en: str) -> Exception:
+def _encoding_refused(tried_zh: str, detail_zh: str, detail_en: str) -> Exception:
     offered = "、".join(ENCODINGS_OFFERED)
     return unreadable(
-        f"按 {tried} 解码{detail_zh}，文字会被读错。请用“--encoding 编码”指明文件的编码（{offered}），"
+        f"按 {tried_zh} 解码{detail_zh}，文字会被读错。请用“--encoding 编码”指明文件的编码（{offered}），"
         "或在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重试。",
-        f"decoded as {tried}, {detail_en}, so names would be read wrong. Give the file's encoding with "
+        f"{detail_en}, so names would be read wrong. Give the file's encoding with "
         f"--encoding ({', '.join(ENCODINGS_OFFERED)}), or save it from Excel as CSV UTF-8 and try again.",
         "sheet_encoding")
 
@@ -77,6 +77,14 @@ def text_decode(data: bytes, encoding: str | None) -> tuple[str, str]:
                              f"{', '.join(ENCODINGS_OFFERED)}.", "sheet_encoding") from None
         if name == "utf-8":
             name = "utf-8-sig"
+        if name.startswith("utf-16") and b"\x00" not in data:
+            # Every CSV has ASCII commas and line ends, which UTF-16 writes with a zero byte: bytes
+            # without one are not UTF-16, and decoding them anyway gives a line of nonsense.
+            raise unreadable(f"文件不是 {encoding} 编码（其中没有 UTF-16 文本必有的零字节）。请确认文件的编码，"
+                             "或不加 --encoding 重试。",
+                             f"the file is not in {encoding} (it has none of the zero bytes UTF-16 text always "
+                             "has). Check the file's encoding, or try again without --encoding.",
+                             "sheet_encoding")
         try:
             return data.decode(name), encoding
         except UnicodeDecodeError as exc:
@@ -87,7 +95,8 @@ def text_decode(data: bytes, encoding: str | None) -> tuple[str, str]:
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
-            raise _encoding_refused("UTF-16", "失败", "it cannot be decoded") from None
+            raise _encoding_refused("UTF-16", "失败",
+                                    "decoded as UTF-16 (it has a UTF-16 mark), it cannot be decoded") from None
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -95,12 +104,13 @@ def text_decode(data: bytes, encoding: str | None) -> tuple[str, str]:
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
-        raise _encoding_refused("UTF-8 和 GB18030", "都失败", "and as UTF-8, it cannot be decoded") from None
+        raise _encoding_refused("UTF-8 和 GB18030", "都失败",
+                                "the file cannot be decoded as UTF-8 nor as GB18030") from None
     strange = _implausible(data, text)
     if strange is not None:
         raise _encoding_refused("UTF-8 失败；按 GB18030", f"得到“{strange}”这样不像中文的文字",
-                                f"and as UTF-8 it fails; decoded as GB18030 it gives {strange!r}, which is "
-                                "not Chinese text")
+                                f"the file is not UTF-8, and decoded as GB18030 it gives {strange!r}, which "
+                                "is not Chinese text")
     return text, "gb18030"
 
 

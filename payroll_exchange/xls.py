@@ -31,9 +31,10 @@ _XLRD_FAILURES = (struct.error, IndexError, KeyError, ValueError, AssertionError
                   RecursionError)  # compdoc walks a directory tree whose loops a damaged file can make deep
 
 
-def _damaged(detail: str) -> Exception:
-    return unreadable(f"文件已损坏或不是有效的 .xls 文件（{detail}）。请在 Excel 中打开并重新保存。",
-                      f"the file is damaged or not a valid .xls file ({detail}). Open it in Excel and "
+def _damaged(detail: str, part_zh: str = "", part_en: str = "") -> Exception:
+    # ``detail`` is xlrd's own (English) words; the part it names is said in each language.
+    return unreadable(f"文件已损坏或不是有效的 .xls 文件（{part_zh}{detail}）。请在 Excel 中打开并重新保存。",
+                      f"the file is damaged or not a valid .xls file ({part_en}{detail}). Open it in Excel and "
                       "save it again.", "sheet_xls_damaged")
 
 
@@ -52,7 +53,7 @@ def _streams(data: bytes, sink: io.StringIO) -> tuple[Any, set[str]]:
     try:
         document = compdoc.CompDoc(data, logfile=sink)
     except (compdoc.CompDocError, *_XLRD_FAILURES) as exc:
-        raise _damaged(f"复合文档结构：{exc}") from None
+        raise _damaged(str(exc), "复合文档结构：", "compound document: ") from None
     return document, {entry.name for entry in document.dirlist}
 
 
@@ -113,9 +114,9 @@ def _book(data: bytes) -> tuple[Any, list[set[tuple[int, int]]]]:
             raise encrypted_refused() from None
         raise _damaged(str(exc)) from None
     except CompDocError as exc:
-        raise _damaged(f"复合文档结构：{exc}") from None
+        raise _damaged(str(exc), "复合文档结构：", "compound document: ") from None
     except FormulaError as exc:  # xlrd's formula decoder, not an XLRDError
-        raise _damaged(f"公式：{exc}") from None
+        raise _damaged(str(exc), "公式：", "formula: ") from None
     except _XLRD_FAILURES as exc:
         raise _damaged(type(exc).__name__) from None
     if book.biff_version and book.biff_version < 50:

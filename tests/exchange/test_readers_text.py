@@ -133,3 +133,21 @@ def test_an_unmatched_quote_that_swallows_the_file_is_refused_naming_the_line() 
     assert "从第 5 行起的文本无法按 CSV 读取" in refused.value.zh
     assert "引号没有配对" in refused.value.zh
     assert "unmatched quote" in refused.value.en
+
+
+def test_utf16_given_for_a_file_that_is_not_utf16_is_refused_not_read_as_nonsense() -> None:
+    data = sheet(CHINESE).encode("utf-8")
+    with pytest.raises(ExchangeError) as refused:
+        sheet_open(data=data, filename="工资.csv", options=SheetOptions(encoding="utf-16"))
+    assert refused.value.code == "sheet_encoding"
+    assert "文件不是 utf-16 编码" in refused.value.zh
+    assert "not in utf-16" in refused.value.en
+    # The same names written as UTF-16 without a mark are read when the user says so.
+    assert read_names(sheet(CHINESE).encode("utf-16-le"), encoding="utf-16-le") == (CHINESE, "utf-16-le")
+
+
+def test_an_encoding_refusal_speaks_english_in_english() -> None:
+    with pytest.raises(ExchangeError) as refused:
+        sheet_open(data="name,amount\r\nAmélie Première,1.00\r\n".encode("cp1252"), filename="工资.csv")
+    assert refused.value.code == "sheet_encoding"
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in refused.value.en.split("gives")[0])
