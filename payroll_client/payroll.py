@@ -250,8 +250,10 @@ def payroll_make(
                                    total_amount=f"{h.total_amount:.2f}", digest=sealed.digest,
                                    operator=operator.name, reviewer=reviewer.name, path=str(paths[0]),
                                    sheet=sheet_input.facts_from(prepared.info, request.filename))
-        # Kept for 变动提示 of the next file (payroll_client/review.py review_changes).
-        payroll_rows_record(conn=conn, file_id=file_id, rows=payroll.rows)
+        # Kept for 变动提示 of the next file (payroll_client/review.py review_changes); not for a
+        # correction (更正), which pays a few failed rows again and is no month's payroll.
+        if not h.is_correction:
+            payroll_rows_record(conn=conn, file_id=file_id, rows=payroll.rows)
         warned = "".join(f" warning {w.code}" for w in prepared.warnings)
         log_write(conn=conn, user_name=operator.name, action="encrypt", outcome="ok",
                   detail=f"agreement {h.agreement_no} batch {h.batch_no} count {h.record_count} "

@@ -41,7 +41,8 @@ def change_threshold_percent() -> Decimal:
 def payroll_batch_last_paid(*, batch: PayrollBatch) -> PayrollBatch | None:
     """The agreement's most recently paid batch other than this one (latest pay date, then payment)."""
     return (PayrollBatch.objects.filter(agreement_id=batch.agreement_id, company_id=batch.company_id,
-                                        status__in=PAID_STATUSES, paid_at__isnull=False)
+                                        status__in=PAID_STATUSES, paid_at__isnull=False,
+                                        corrects__isnull=True)  # a correction (更正) is no month's payroll
             .exclude(pk=batch.pk).defer("errors", "new_employees")
             .order_by("-pay_date", "-paid_at", "-id").first())
 
@@ -88,7 +89,10 @@ def payroll_batch_rows(*, batch: PayrollBatch) -> list[FileRow]:
 
 
 def payroll_batch_changes(*, batch: PayrollBatch) -> Changes | None:
-    """变动提示 of a batch against the last paid batch of its agreement; None when none was paid yet."""
+    """变动提示 of a batch against the last paid batch of its agreement; None when none was paid yet,
+    and for a correction (更正), which pays a few failed rows again and is not a month's payroll."""
+    if batch.corrects_id is not None:
+        return None
     previous = payroll_batch_last_paid(batch=batch)
     if previous is None:
         return None

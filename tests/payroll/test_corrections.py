@@ -135,6 +135,12 @@ def test_the_correction_pays_the_failed_row_once_and_the_books_reconcile(
     out = StringIO()
     call_command("reconcile", stdout=out)
     assert out.getvalue() == "reconciled: no difference\n"
+    # 变动提示: a correction is no month's payroll; next month compares with the original.
+    from apps.payroll.changes import payroll_batch_changes, payroll_batch_last_paid
+
+    assert payroll_batch_changes(batch=correction) is None
+    next_month = PayrollBatch(agreement=original.agreement, company=original.company)
+    assert payroll_batch_last_paid(batch=next_month) == original
 
 
 def test_a_paid_row_is_refused_at_prevalidation_and_nothing_is_stored(
