@@ -36,6 +36,7 @@ urlpatterns = [
     path("returns/", returns.return_files_view, name="returns"),
     path("returns/<int:batch_pk>/", returns.return_file_view, name="return_file"),
     path("returns/<int:batch_pk>/download/", returns.return_download_view, name="return_download"),
+    path("returns/<int:batch_pk>/pain002/", returns.return_pain002_view, name="return_pain002"),
     # Polled by the 入库中 page.
     path("api/batches/<int:pk>/status/", api.BatchStatusView.as_view(), name="batch_status"),
 ]

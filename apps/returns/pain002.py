@@ -14,6 +14,8 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 
 from apps.core import clock
+from apps.core.services import audit_record
+from apps.intake.actors import Actor
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
 from apps.returns.models import Pain001Source
 from payroll_exchange.iso20022 import (
@@ -97,3 +99,14 @@ def pain002_build(*, batch: PayrollBatch) -> bytes:
 
 def pain002_download_name(*, batch: PayrollBatch) -> str:
     return f"PSR_{re.sub(r'[^A-Za-z0-9_-]', '_', batch.batch_no or str(batch.pk))}_{batch.status}.xml"
+
+
+def pain002_download(*, batch: PayrollBatch, actor: Actor) -> bytes:
+    """The report handed to the company (kiosk or API), audited. Another company's batch, or one
+    without a report, raises Pain001Source.DoesNotExist."""
+    if batch.company_id != actor.company_id or not pain002_available(batch=batch):
+        raise Pain001Source.DoesNotExist
+    data = pain002_build(batch=batch)
+    audit_record(actor_kind=actor.kind, actor=actor.name, action="pain002_download", obj=batch,
+                 company_id=actor.company_id, detail={"status": batch.status})
+    return data

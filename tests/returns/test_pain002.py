@@ -160,3 +160,40 @@ def test_offered_beside_the_return_file(paid_batches, bank_signer):
     assert documents[1]["name"] == "PSR_202612A_returned.xml"
     Pain001Source.objects.filter(batch=part).delete()  # a batch sent as our payroll file: the return file only
     assert [d["kind"] for d in return_documents(ReturnFile.objects.get(batch=part))] == ["return_file"]
+
+
+def test_the_kiosk_offers_it_on_the_return_file_page(paid_batches, bank_signer, business_clock):
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    from django.test import Client
+
+    from apps.cards.services import card_issue
+    from apps.core.models import AuditEvent
+    from apps.returns.services import return_files_run
+    from payroll_exchange.clock import BUSINESS_TZ
+    from tests.factories import CARD_PIN, unionpay_account
+    from tests.kiosk.conftest import login
+
+    part, none, _every = paid_batches
+    return_files_run(today=date(2026, 12, 2))
+    business_clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=BUSINESS_TZ))
+    ours, theirs = Client(), Client()
+    for client, company, n in ((ours, part.company, 700001), (theirs, none.company, 700002)):
+        card_issue(company=company, number=unionpay_account(n), pin=CARD_PIN)
+        assert login(client, SimpleNamespace(card_number=unionpay_account(n))).status_code == 302
+
+    page = ours.get(f"/returns/{part.pk}/")
+    assert f'href="/returns/{part.pk}/pain002/"'.encode() in page.content
+    response = ours.get(f"/returns/{part.pk}/pain002/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="PSR_202612A_returned.xml"'
+    root = parsed(b"".join(response.streaming_content))
+    assert group(root) == "PART"
+    assert AuditEvent.objects.filter(action="pain002_download", object_id=str(part.pk), actor_kind="card").count() == 1
+
+    assert theirs.get(f"/returns/{part.pk}/pain002/").status_code == 404
+    Pain001Source.objects.filter(batch=part).delete()
+    assert b"pain002" not in ours.get(f"/returns/{part.pk}/").content
+    assert ours.get(f"/returns/{part.pk}/pain002/").status_code == 404
+    assert AuditEvent.objects.filter(action="pain002_download").count() == 1

@@ -9,10 +9,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 
-from apps.core.services import audit_record
 from apps.h2h.schema import COMMON_ERRORS
 from apps.h2h.views.payroll import BatchScoped
-from apps.returns.pain002 import pain002_available, pain002_build, pain002_download_name
+from apps.returns.models import Pain001Source
+from apps.returns.pain002 import pain002_download, pain002_download_name
 
 
 class BatchStatusReportView(BatchScoped):
@@ -21,12 +21,10 @@ class BatchStatusReportView(BatchScoped):
         **COMMON_ERRORS}, summary="ISO 20022 pain.002 status report of a batch sent as pain.001")
     def get(self, request: Request, pk: int) -> HttpResponse:
         batch = self.batch(pk)
-        if not pain002_available(batch=batch):
-            raise Http404
-        data = pain002_build(batch=batch)
-        actor = self.principal.actor
-        audit_record(actor_kind=actor.kind, actor=actor.name, action="pain002_download", obj=batch,
-                     company_id=actor.company_id, detail={"status": batch.status})
+        try:
+            data = pain002_download(batch=batch, actor=self.principal.actor)
+        except Pain001Source.DoesNotExist as exc:
+            raise Http404 from exc
         response = HttpResponse(data, content_type="application/xml")
         response["Content-Disposition"] = f'attachment; filename="{pain002_download_name(batch=batch)}"'
         response["Cache-Control"] = "no-store"
