@@ -50,6 +50,9 @@ WRONG_SLOT = {
                   "The file itself need not be made again."),
     "payroll": ("这是代发工资文件，请在“提交代发工资”中提交。文件本身无需重新制作。",
                 "This is a payroll file: submit it under 'Submit payroll'. The file itself need not be made again."),
+    "pain001": ("这是 ISO 20022 代发工资文件（pain.001），请在“提交代发工资”中提交。文件本身无需重新制作。",
+                "This is an ISO 20022 payroll file (pain.001): submit it under 'Submit payroll'. The file itself "
+                "need not be made again."),
     "account_opening": ("这是批量开户申请文件，请交银行柜台办理批量开户，不在自助平台提交。",
                         "This is an account-opening request: hand it to the bank counter; it is not submitted "
                         "at the kiosk."),

@@ -156,3 +156,20 @@ def test_a_pain001_signed_by_another_company_is_refused(
     data = sealed(our_agent, bank, xml_for(our_agent, payroll_rows(2)), signer=other_agent.identity)
     batch = prevalidated(our_agent, data, django_capture_on_commit_callbacks)
     assert _refused(batch) == {"envelope_signer_not_bound"}
+
+
+def test_a_pain001_in_the_employee_slot_says_where_it_belongs(
+    business_clock, our_agent, bank, django_capture_on_commit_callbacks
+):
+    from apps.employees.models import EmployeeFile
+    from apps.employees.services import employee_file_open, employee_file_submit
+
+    data = sealed(our_agent, bank, xml_for(our_agent, payroll_rows(2)))
+    with django_capture_on_commit_callbacks():
+        record = employee_file_submit(card=our_agent.card, agreement=our_agent.agreement, upload=upload(data))
+    employee_file_open(file_id=record.pk)
+    record = EmployeeFile.objects.get(pk=record.pk)
+    assert [e["code"] for e in record.errors] == ["envelope_wrong_kind"]
+    assert "提交代发工资" in record.errors[0]["zh"]
+    assert "pain.001" in record.errors[0]["en"]
+    assert Employee.objects.count() == 0
