@@ -19,6 +19,16 @@ from tests.h2h.conftest import ApiClient, cert_header, h2h_enable
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _no_publish(monkeypatch):
+    """Committed uploads here would publish real tasks into the run's queue, which no worker of
+    this module consumes (and a later test asserts empty): record them instead."""
+    published: list[tuple[str, int]] = []
+    monkeypatch.setattr("apps.intake.uploads.intake_enqueue",
+                        lambda *, kind, pk: published.append((kind, pk)) or True)
+    return published
+
+
 @pytest.fixture
 def api(our_agent, business_clock) -> ApiClient:
     h2h_enable(our_agent)
