@@ -339,12 +339,14 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
     from payroll_client import agreements, payroll, review, sheet_input
     from payroll_client.pain001 import is_pain001
 
+    # Who may encrypt is asked before anything of the file is read: a user without 文件加密 learns
+    # nothing about it, and is told so even when the path is wrong.
+    conn, user = _acting(args, "encrypt")
     if is_pain001(filename=args.sheet, data=Path(args.sheet).read_bytes()[:512]):
-        return _encrypt_pain001(args)
+        return _encrypt_pain001(args, conn=conn, user=user)
     if not args.pay_date or not args.batch:
         raise ExchangeError("encrypt_arguments", "工资表须给出 --pay-date 和 --batch",
                             "a payroll sheet needs --pay-date and --batch")
-    conn, user = _acting(args, "encrypt")
     usbkey = _pin_opener(conn, user, "encrypt")
     corrects, corrects_digest = None, ""
     if args.corrects:  # 更正: the return file is opened (USB key) before the sheet is read
@@ -380,11 +382,10 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
     return 0
 
 
-def _encrypt_pain001(args: argparse.Namespace) -> int:
+def _encrypt_pain001(args: argparse.Namespace, *, conn: sqlite3.Connection, user: users.User) -> int:
     """文件加密 of an ISO 20022 pain.001 XML (payroll_client/pain001.py): same review, key and checklist."""
     from payroll_client import agreements, pain001, review
 
-    conn, user = _acting(args, "encrypt")
     agreement = agreements.agreement_choose(conn=conn, given=args.agreement)
     request = pain001.Pain001Request(data=Path(args.sheet).read_bytes(), filename=args.sheet, agreement=agreement,
                                      today=clock.business_today(), reuse_batch=args.reuse_batch)
