@@ -150,21 +150,28 @@ class PayrollBatchAdmin(IntakeErrorAdminMixin, ReadOnlyAdmin):
         if succeeded:
             self.message_user(request, done % {"count": succeeded}, messages.SUCCESS)
 
-    @admin.action(description=_("暂停所选批次（代发复核员）"), permissions=["hold"])
-    def hold_selected(self, request: HttpRequest, queryset: QuerySet[PayrollBatch]) -> HttpResponse | None:
-        form = ReasonForm(request.POST if "post" in request.POST else None, required=False)
+    def _with_reason(self, request: HttpRequest, queryset: QuerySet[PayrollBatch], *, action: str, required: bool,
+                     call, done: str, title: str, intro: str, submit_label: str) -> HttpResponse | None:
+        """The reason page of hold, reject and staff confirmation; once answered, ``call(batch,
+        reason)`` on each selected batch through ``_review``."""
+        form = ReasonForm(request.POST if "post" in request.POST else None, required=required)
         if form.is_bound and form.is_valid():
             reason = form.cleaned_data["reason"]
-            self._review(request, queryset, call=lambda b: payroll_batch_hold(batch=b, user=request.user,
-                                                                               reason=reason),
-                         done=gettext("已暂停 %(count)d 个批次。"))
+            self._review(request, queryset, call=lambda b: call(b, reason), done=done)
             return None
         return staff_form_response(
-            request, model_admin=self, title=gettext("暂停代发批次"), form=form, objects=queryset,
-            intro=gettext("暂停后批次不会在发薪日发放，直至代发主管放行或拒绝。可填写暂停原因供主管参考。"),
-            submit_label=gettext("暂停"), action="hold_selected",
-            cancel_url=reverse("admin:payroll_payrollbatch_changelist"),
+            request, model_admin=self, title=title, form=form, objects=queryset, intro=intro,
+            submit_label=submit_label, action=action, cancel_url=reverse("admin:payroll_payrollbatch_changelist"),
         )
+
+    @admin.action(description=_("暂停所选批次（代发复核员）"), permissions=["hold"])
+    def hold_selected(self, request: HttpRequest, queryset: QuerySet[PayrollBatch]) -> HttpResponse | None:
+        return self._with_reason(
+            request, queryset, action="hold_selected", required=False,
+            call=lambda b, reason: payroll_batch_hold(batch=b, user=request.user, reason=reason),
+            done=gettext("已暂停 %(count)d 个批次。"), title=gettext("暂停代发批次"),
+            intro=gettext("暂停后批次不会在发薪日发放，直至代发主管放行或拒绝。可填写暂停原因供主管参考。"),
+            submit_label=gettext("暂停"))
 
     @admin.action(description=_("放行所选批次（代发主管）"), permissions=["release"])
     def release_selected(self, request: HttpRequest, queryset: QuerySet[PayrollBatch]) -> None:
@@ -174,36 +181,22 @@ class PayrollBatchAdmin(IntakeErrorAdminMixin, ReadOnlyAdmin):
     @admin.action(description=_("代企业确认入库（代发主管，须填写原因）"), permissions=["release"])
     def confirm_selected(self, request: HttpRequest, queryset: QuerySet[PayrollBatch]) -> HttpResponse | None:
         # The agent came without the stamped checklist: the supervisor confirms, with the reason, audited.
-        form = ReasonForm(request.POST if "post" in request.POST else None, required=True)
-        if form.is_bound and form.is_valid():
-            reason = form.cleaned_data["reason"]
-            self._review(request, queryset, call=lambda b: payroll_batch_staff_confirm(batch=b, user=request.user,
-                                                                                        reason=reason),
-                         done=gettext("已代企业确认入库 %(count)d 个批次，正在入库。"))
-            return None
-        return staff_form_response(
-            request, model_admin=self, title=gettext("代企业确认入库"), form=form, objects=queryset,
+        return self._with_reason(
+            request, queryset, action="confirm_selected", required=True,
+            call=lambda b, reason: payroll_batch_staff_confirm(batch=b, user=request.user, reason=reason),
+            done=gettext("已代企业确认入库 %(count)d 个批次，正在入库。"), title=gettext("代企业确认入库"),
             intro=gettext("企业经办人未带盖章的核对清单、无法在自助终端确认时使用。请先电话或当面核实笔数、金额和文件摘要，"
                           "并填写原因；原因记入审计日志并在批次上显示。"),
-            submit_label=gettext("确认入库"), action="confirm_selected",
-            cancel_url=reverse("admin:payroll_payrollbatch_changelist"),
-        )
+            submit_label=gettext("确认入库"))
 
     @admin.action(description=_("拒绝所选批次（代发主管，须填写原因）"), permissions=["release"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet[PayrollBatch]) -> HttpResponse | None:
-        form = ReasonForm(request.POST if "post" in request.POST else None, required=True)
-        if form.is_bound and form.is_valid():
-            reason = form.cleaned_data["reason"]
-            self._review(request, queryset, call=lambda b: payroll_batch_reject(batch=b, user=request.user,
-                                                                                 reason=reason),
-                         done=gettext("已拒绝 %(count)d 个批次。"))
-            return None
-        return staff_form_response(
-            request, model_admin=self, title=gettext("拒绝代发批次"), form=form, objects=queryset,
+        return self._with_reason(
+            request, queryset, action="reject_selected", required=True,
+            call=lambda b, reason: payroll_batch_reject(batch=b, user=request.user, reason=reason),
+            done=gettext("已拒绝 %(count)d 个批次。"), title=gettext("拒绝代发批次"),
             intro=gettext("拒绝后批次不再发放，企业在自助终端可看到拒绝原因。此操作不可撤回。"),
-            submit_label=gettext("拒绝"), action="reject_selected",
-            cancel_url=reverse("admin:payroll_payrollbatch_changelist"),
-        )
+            submit_label=gettext("拒绝"))
 
 
 @admin.register(PayrollRow)
