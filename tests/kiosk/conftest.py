@@ -37,3 +37,21 @@ def other_client(other_agent) -> Client:
     client = Client()
     assert login(client, other_agent).status_code == 302
     return client
+
+
+# The browser modules' Chromium (one per module) and a kiosk tab on the live server; a module that
+# needs another window size defines its own ``page``.
+@pytest.fixture(scope="module")
+def browser():
+    from tests.support.browser import chromium  # it imports this module's track2
+
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser, live_server):
+    from tests.support.browser import kiosk_page
+
+    with kiosk_page(browser, live_server.url) as tab:
+        yield tab

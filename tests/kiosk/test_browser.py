@@ -16,25 +16,13 @@ from apps.payroll.models import BatchStatus, PayrollBatch
 from payroll_exchange.clock import BUSINESS_TZ
 from tests.factories import CARD_PIN, payroll_file_bytes, payroll_rows
 from tests.kiosk.conftest import track2
-from tests.support.browser import assert_accessible, chromium, kiosk_page, shot, swipe_and_pin
+from tests.support.browser import assert_accessible, shot, swipe_and_pin
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made here between
 # browser steps are ordinary synchronous calls, not calls from async code.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser, live_server):
-    with kiosk_page(browser, live_server.url) as tab:
-        yield tab
 
 
 def test_swipe_tap_the_pin_and_reach_home(page, our_agent):

@@ -16,25 +16,13 @@ from apps.payroll.models import BatchStatus
 from tests.factories import CARD_PIN
 from tests.kiosk.conftest import login
 from tests.kiosk.test_changes_funding import awaiting, december_rows, november_rows, paid_batch
-from tests.support.browser import assert_accessible, chromium, kiosk_page, shot, swipe_and_pin
+from tests.support.browser import assert_accessible, shot, swipe_and_pin
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls between browser steps are
 # ordinary synchronous calls.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser, live_server):
-    with kiosk_page(browser, live_server.url) as tab:
-        yield tab
 
 
 def uploaded(party, bank, rows, batch_no):

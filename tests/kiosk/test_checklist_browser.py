@@ -11,23 +11,11 @@ import pytest
 from apps.payroll.models import BatchStatus, PayrollBatch
 from tests.factories import CARD_PIN, payroll_file_bytes, payroll_rows
 from tests.kiosk.test_checklist import CODE, OTHER_CODE, qr_for
-from tests.support.browser import assert_accessible, chromium, kiosk_page, swipe_and_pin
+from tests.support.browser import assert_accessible, swipe_and_pin
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser, live_server):
-    with kiosk_page(browser, live_server.url) as tab:
-        yield tab
 
 
 @pytest.fixture
