@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m benchmarks`` runs every part (see results.py) and prints one table."""
