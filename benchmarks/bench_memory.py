@@ -48,6 +48,7 @@ from benchmarks.bench_intake import (  # noqa: E402 — after the path insert
     scratch_db_drop,
     world_make,
 )
+from config.queues import queue_names  # noqa: E402 — after the path insert
 
 MB = 1024 * 1024
 AIM_WORKER_MB = 400
@@ -203,7 +204,8 @@ def measure(kind: str, *, party, sealed_rows: bytes, env: dict[str, str], work: 
     port = free_port()
     web = Proc([PYTHON, "-m", "gunicorn", "config.wsgi", "--workers", "1", "--bind", f"127.0.0.1:{port}",
                 "--timeout", "300"], env, work / f"web-{kind}.log")
-    worker = Proc([PYTHON, "-m", "celery", "-A", "config", "worker", "-Q", env["CELERY_QUEUE"], "--concurrency",
+    queues = ",".join(queue_names(default=env["CELERY_QUEUE"]))  # the default queue and each stage's
+    worker = Proc([PYTHON, "-m", "celery", "-A", "config", "worker", "-Q", queues, "--concurrency",
                    "1", "--without-gossip", "--without-mingle", "--loglevel", "INFO", "-n", f"bench-{kind}@%h"],
                   env, work / f"worker-{kind}.log")
     try:

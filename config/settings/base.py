@@ -13,8 +13,10 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from config.env import env, env_db, env_typed, env_url
+from config.queues import queue_names
 from config.schedule import beat_schedule
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -214,6 +216,11 @@ else:
     # the longest task's hard time limit or a slow task would run twice at once.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="payroll")
+# One queue per stage (config/queues.py) beside the default one, routed by task name (and the
+# intake task by its record's state): `celery worker -Q payroll.store` runs one stage on a machine
+# of its own; a worker started without -Q consumes every queue listed here (docs/scaling.md).
+CELERY_TASK_QUEUES = [Queue(_name, routing_key=_name) for _name in queue_names(default=CELERY_TASK_DEFAULT_QUEUE)]
+CELERY_TASK_ROUTES = ("config.celery_routing.task_route",)
 CELERY_TASK_IGNORE_RESULT = True  # the database is the record of truth, not a result backend
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

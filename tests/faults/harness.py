@@ -22,6 +22,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count
 
+from config.queues import queue_names
 from tests.support.processes import PYTHON, Process, free_port, process_start, wait_until
 
 # Every fault test ends within this of the fault being cleared (the issue: ≤ 60 s with the
@@ -94,7 +95,9 @@ def celery_broker(url: str) -> Iterator[None]:
 def worker_start(*, env: dict[str, str], log_dir: Path, concurrency: int = 1, timeout: float = 90) -> Process:
     """A real Celery worker on the test's queue."""
     node = f"fault-{uuid.uuid4().hex[:8]}@%h"
-    argv = [PYTHON, "-m", "celery", "-A", "config", "worker", "-Q", env["CELERY_QUEUE"], "-n", node,
+    # Every queue of the test (the default one and each stage's, config/queues.py).
+    argv = [PYTHON, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(queue_names(default=env["CELERY_QUEUE"])),
+            "-n", node,
             "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
     proc = process_start(name="worker", argv=argv, env=env, log_dir=log_dir)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from config.queues import queue_names
 from tests.conftest import worker_env
 from tests.factories import COMPANY_A_NAME, KEYS_NOW, USCC_A, resident_id, unionpay_account
 from tests.support.browser import chromium
@@ -79,12 +80,13 @@ def worker_consuming(worker: Process, *, on: bool) -> None:
     from config.celery import app
 
     node = f"{worker.extra['node_prefix']}@{socket.gethostname()}"
-    queue = worker.extra["queue"]
-    if on:
-        replies = app.control.add_consumer(queue, destination=[node], reply=True, timeout=10)
-    else:
-        replies = app.control.cancel_consumer(queue, destination=[node], reply=True, timeout=10)
-    assert replies, f"the worker {node} did not answer"
+    # Every queue the worker consumes: the stages have queues of their own (config/queues.py).
+    for queue in queue_names(default=worker.extra["queue"]):
+        if on:
+            replies = app.control.add_consumer(queue, destination=[node], reply=True, timeout=10)
+        else:
+            replies = app.control.cancel_consumer(queue, destination=[node], reply=True, timeout=10)
+        assert replies, f"the worker {node} did not answer"
 
 
 def task_run_on_worker(name: str) -> None:

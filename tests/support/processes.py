@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from config.queues import queue_names
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
@@ -67,7 +69,8 @@ def process_start(*, name: str, argv: list[str], env: dict[str, str], log_dir: P
 
 def celery_worker_start(*, env: dict[str, str], queue: str, log_dir: Path, timeout: float = 60) -> Process:
     node = f"test-{uuid.uuid4().hex[:8]}@%h"
-    argv = [PYTHON, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-n", node,
+    # Every queue of the run: the default one and each stage's (config/queues.py).
+    argv = [PYTHON, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(queue_names(default=queue)), "-n", node,
             "--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
     proc = process_start(name="worker", argv=argv, env=env, log_dir=log_dir)
     proc.extra["node_prefix"] = node.split("@")[0]
