@@ -1,0 +1,206 @@
+"""P3 (issue 15): the same payroll rows and the same row checks through django-import-export, against
+our own intake, into the same table (not a test).
+
+    .venv/bin/python -m benchmarks.bench_import_export [--rows 100000] [--json PATH]
+
+Ours: the intake part's world (benchmarks/bench_intake.py: bank keys, a company, a registry
+holding half the accounts, a signed and encrypted file) through the real services, submit →
+pre-validate → confirm → store. That is more work than django-import-export is given here
+(decrypt, verify the signature, match the registry, register the new half, audit): the ratio is
+conservative.
+
+Baseline: django-import-export 4.x with the tuning its documentation names for large imports:
+``use_bulk=True``, ``batch_size=1000``, ``skip_diff=True`` (no before/after comparison per row),
+``skip_unchanged`` off, ``force_init_instance=True`` (every row is new: no lookup per row), one
+transaction. It reads the same rows as a CSV into a tablib Dataset and checks every row in
+``before_import_row`` with our pure check functions (payroll_exchange.checks: account, name, ID,
+amount, remark, duplicate account), then bulk-creates PayrollRow under a batch of its own. Both
+must store the same row count and the same sum, or the part raises instead of reporting.
+
+django-import-export is in the ``bench`` extras only: it becomes an installed app inside this
+process (settings configured before django.setup()), never in the project's settings.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import io
+import os
+import shutil
+import sys
+import tempfile
+import time
+from decimal import Decimal, InvalidOperation
+
+from benchmarks.results import Measurement, part_main
+
+AIM_FACTOR = 20.0  # ours ≥ 20× faster than django-import-export
+CSV_HEADERS = ("seq", "account", "name", "amount", "id_type", "id_number", "remark")
+
+
+def django_setup(*, database_url: str, private_dir: str, business_now: str) -> None:
+    """The test settings plus import_export as an app, for this process only."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["PRIVATE_FILES_DIR"] = private_dir
+    os.environ["BUSINESS_CLOCK"] = business_now
+    os.environ.pop("DJANGO_SETTINGS_MODULE", None)
+    base = importlib.import_module("config.settings.test")
+    from django.conf import settings
+
+    values = {name: getattr(base, name) for name in dir(base) if name.isupper()}
+    values["INSTALLED_APPS"] = [*base.INSTALLED_APPS, "import_export"]
+    settings.configure(**values)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def rows_csv(rows) -> str:  # noqa: ANN001
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADERS)
+    writer.writerows((r.seq, r.account, r.name, r.amount, r.id_type, r.id_number, r.remark) for r in rows)
+    return buffer.getvalue()
+
+
+def resource_class():
+    """A ModelResource for PayrollRow whose row checks are ours (imported lazily: needs Django)."""
+    from import_export import resources
+
+    from apps.payroll.models import PayrollRow
+    from payroll_exchange.checks import account_normalize, account_problem, id_problem, name_problem
+
+    cent = Decimal("0.01")
+
+    class PayrollRowResource(resources.ModelResource):
+        class Meta:
+            model = PayrollRow
+            fields = CSV_HEADERS
+            use_bulk = True
+            batch_size = 1000
+            skip_diff = True
+            skip_unchanged = False
+            force_init_instance = True  # all rows are new: no SELECT per row to find an existing one
+            use_transactions = True
+
+        def __init__(self, *, batch_id: int, today, single_limit: Decimal | None) -> None:  # noqa: ANN001
+            super().__init__()
+            self.batch_id = batch_id
+            self.today = today
+            self.limit = single_limit
+            self.accounts: dict[str, int] = {}
+            self.births: dict[str, bool] = {}
+
+        def before_import_row(self, row, **kwargs) -> None:  # noqa: ANN001
+            """The payroll_check row rules, one row at a time, with the same functions."""
+            seq = int(row["seq"])
+            account = row["account"] = account_normalize(row["account"])
+            problems = [account_problem(account, seq), name_problem(row["name"], seq),
+                        id_problem(row["id_type"], row["id_number"], seq, self.today, self.births)]
+            first = self.accounts.setdefault(account, seq)
+            if first != seq:
+                problems.append(f"row {seq}: account {account} repeats row {first}")
+            try:
+                amount = Decimal(row["amount"])
+            except InvalidOperation:
+                amount = Decimal(0)
+            if amount <= 0 or (self.limit is not None and amount > self.limit) or amount % cent:
+                problems.append(f"row {seq}: amount {row['amount']!r}")
+            remark = row["remark"] or ""
+            if len(remark) > 100 or "|" in remark:
+                problems.append(f"row {seq}: remark")
+            found = [p for p in problems if p is not None]
+            if found:
+                raise ValueError(found[0] if isinstance(found[0], str) else found[0].en)
+
+        def after_init_instance(self, instance, new, row, **kwargs) -> None:  # noqa: ANN001
+            instance.batch_id = self.batch_id  # not a column of the file: no FK widget lookup per row
+
+    return PayrollRowResource
+
+
+def import_export_run(*, batch_id: int, rows, today, single_limit) -> tuple[float, float, float]:  # noqa: ANN001
+    """django-import-export from CSV text to stored rows: (wall, client CPU, server CPU)."""
+    import tablib
+
+    from benchmarks.bench_intake import CpuMeter, require
+
+    text = rows_csv(rows)
+    resource = resource_class()(batch_id=batch_id, today=today, single_limit=single_limit)
+    meter = CpuMeter()
+    c0, t0 = meter.read(), time.perf_counter()
+    dataset = tablib.Dataset().load(text, format="csv")
+    result = resource.import_data(dataset, dry_run=False, raise_errors=True)
+    elapsed, c1 = time.perf_counter() - t0, meter.read()
+    require(not result.has_errors() and not result.has_validation_errors(), "django-import-export reported errors")
+    return elapsed, c1[0] - c0[0], c1[1] - c0[1]
+
+
+def stored(batch_id: int) -> tuple[int, Decimal]:
+    from django.db.models import Count, Sum
+
+    from apps.payroll.models import PayrollRow
+
+    got = PayrollRow.objects.filter(batch_id=batch_id).aggregate(n=Count("id"), total=Sum("amount"))
+    return got["n"], got["total"] or Decimal(0)
+
+
+def measure(rows: int) -> list[Measurement]:
+    from benchmarks import bench_intake as intake
+
+    private_dir = tempfile.mkdtemp(prefix="payroll-bench-")
+    database = f"payroll_bench_ie_{os.getpid()}"
+    intake.SCRATCH_DB = database  # the intake helpers create and drop the database by this name
+    intake.scratch_db_create()
+    try:
+        django_setup(database_url=f"{intake.SERVER}/{database}", private_dir=private_dir,
+                     business_now=intake.BUSINESS_NOW)
+        from apps.core import clock
+        from apps.payroll.models import PayrollBatch
+
+        party, file_rows, sealed = intake.world_make(rows)
+        expected = (len(file_rows), sum((r.amount for r in file_rows), Decimal(0)))
+
+        meter = intake.CpuMeter()
+        c0, t0 = meter.read(), time.perf_counter()
+        _inside, _totals, _cpu, batch_id = intake.services_run(party=party, sealed=sealed)
+        ours, c1 = time.perf_counter() - t0, meter.read()
+        intake.require(stored(batch_id) == expected, f"ours stored {stored(batch_id)}, the file has {expected}")
+
+        # The baseline's rows go under a batch of their own, a copy of ours (as bench_intake's baseline).
+        theirs_batch = PayrollBatch.objects.get(pk=batch_id)
+        theirs_batch.pk = None
+        theirs_batch.stored_name = "bench-import-export"
+        theirs_batch.status = "revoked"  # frees the batch number, digest and file id
+        theirs_batch.save()
+        theirs, their_client, their_server = import_export_run(
+            batch_id=theirs_batch.pk, rows=file_rows, today=clock.now().date(),
+            single_limit=party.agreement.single_limit)
+        intake.require(stored(theirs_batch.pk) == expected,
+                       f"django-import-export stored {stored(theirs_batch.pk)}, the file has {expected}")
+
+        our_cpu = (c1[0] - c0[0]) + (c1[1] - c0[1])
+        their_cpu = their_client + their_server
+        speedup = theirs / ours
+        return [Measurement(
+            key="P3", workload="intake vs django-import-export (same rows+checks)", rows=rows, ours=ours,
+            baseline=theirs, baseline_label="django-import-export 4.x bulk (1000), skip_diff, our checks",
+            aim=f"≥ {AIM_FACTOR:g}× faster", met=speedup >= AIM_FACTOR,
+            extra={"speedup": round(speedup, 2), "speedup_cpu": round(their_cpu / our_cpu, 2),
+                   "cpu_s": round(our_cpu, 3), "baseline_cpu_s": round(their_cpu, 3),
+                   "stored_rows": expected[0], "stored_sum": str(expected[1])},
+        )]
+    finally:
+        intake.scratch_db_drop()
+        shutil.rmtree(private_dir, ignore_errors=True)
+        conftest = sys.modules.get("tests.conftest")
+        if conftest is not None:  # tests.factories made the test session's directory on import
+            shutil.rmtree(conftest._SESSION_DIR, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    part_main(measure)
