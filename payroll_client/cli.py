@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from payroll_client import commands, failures
+from payroll_client.online_errors import SERVER_ENV, OnlineFailure
 from payroll_client.store import HOME_ENV, data_dir_resolve
 from payroll_client.users import FUNCTIONS
 from payroll_exchange.errors import ExchangeError
@@ -23,7 +24,8 @@ ENCODINGS = ("gb18030", "big5", "utf-16", "cp1252", "utf-8")
 EPILOG = f"""\
 数据目录 data folder: --data-dir, or ${HOME_ENV}, or ~/.payroll-client
 自动化 automation: PAYROLL_CLIENT_USER / PAYROLL_CLIENT_PASSWORD (login), PAYROLL_CLIENT_NEW_PASSWORD,
-  PAYROLL_CLIENT_PIN (USBKEY), PAYROLL_CLIENT_REVIEWER / PAYROLL_CLIENT_REVIEWER_PASSWORD (换人复核).
+  PAYROLL_CLIENT_PIN (USBKEY), PAYROLL_CLIENT_REVIEWER / PAYROLL_CLIENT_REVIEWER_PASSWORD (换人复核),
+  PAYROLL_CLIENT_SERVER (联机模式 the bank's host-to-host address).
 首次使用 first use: payroll-client login admin  (初始密码 admin, 须修改 / first password admin, must be changed)
 """
 
@@ -77,7 +79,8 @@ def _agreement(parser: argparse.ArgumentParser) -> None:
 
 def parser_build() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="payroll-client", description="代发工资企业客户端 — enterprise payroll client (offline)",
+        prog="payroll-client", description="代发工资企业客户端 — enterprise payroll client (offline; online: "
+                                           "submit, status, confirm, fetch-returns)",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", help=f"数据目录 data folder (default ${HOME_ENV} or ~/.payroll-client)")
     parser.add_argument("--user", help="以此用户执行, 密码取自提示或 PAYROLL_CLIENT_PASSWORD "
@@ -207,7 +210,67 @@ def parser_build() -> argparse.ArgumentParser:
     p.add_argument("file", help="开户结果文件 the result file from the bank")
     p.add_argument("--out", required=True, help="保存路径 output folder")
     p.set_defaults(handler=commands.cmd_account_opening_result)
+    _online(sub)
     return parser
+
+
+def _server_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--server", metavar="URL",
+                        help=f"银企直连地址 host-to-host address https://host:port (or ${SERVER_ENV}, or the one set "
+                             "by payroll-client server)")
+
+
+def _wait_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wait", type=float, default=600, metavar="SECONDS",
+                        help="最多等待银行处理的秒数 how long to wait for the bank's job (600)")
+
+
+def _online_handler(name: str):  # noqa: ANN202
+    """The online commands' module (ssl, http.client) is imported only when one of them runs."""
+    def handler(args: argparse.Namespace) -> int:
+        from payroll_client import online_commands
+
+        return int(getattr(online_commands, name)(args) or 0)
+    return handler
+
+
+def _online(sub) -> None:  # noqa: ANN001 - argparse's private subparsers action
+    """联机模式: the host-to-host API with the USB key's certificate (payroll_client/online_commands.py)."""
+    p = sub.add_parser("server", help="银企直连地址 — show, or set (administrator), the bank's host-to-host address")
+    p.add_argument("url", nargs="?", help="https://host:port")
+    p.set_defaults(handler=_online_handler("cmd_server"))
+
+    p = sub.add_parser("submit", help="联机提交 — send a payroll (or employee) file to the bank online (PIN); "
+                                      "wait for pre-validation")
+    p.add_argument("file", help="加密后的文件 the file 文件加密 wrote (.p7m)")
+    _agreement(p)
+    p.add_argument("--kind", choices=["payroll", "pain001", "employees"], default=None,
+                   help="文件类型 file kind (default: as this PC made it, else payroll)")
+    p.add_argument("--confirm", action="store_true", help="预校验通过后即确认入库 confirm when pre-validation passes")
+    _wait_option(p)
+    _server_option(p)
+    p.set_defaults(handler=_online_handler("cmd_submit"))
+
+    p = sub.add_parser("status", help="联机查询 — a batch's state, progress and pre-validation result (PIN)")
+    p.add_argument("batch", type=column_number, help="平台编号 the id submit printed")
+    p.add_argument("--page", type=column_number, default=1, help="错误明细页 page of errors (100 a page)")
+    _server_option(p)
+    p.set_defaults(handler=_online_handler("cmd_status"))
+
+    p = sub.add_parser("confirm", help="联机确认入库 — confirm a pre-validated batch (PIN; no paper checklist)")
+    p.add_argument("batch", type=column_number, help="平台编号 the id submit printed")
+    p.add_argument("--acknowledge-duplicate", action="store_true",
+                   help="疑似重复发放: 确认与上次发放相同的文件 confirm a file equal to the last paid batch")
+    _wait_option(p)
+    _server_option(p)
+    p.set_defaults(handler=_online_handler("cmd_confirm"))
+
+    p = sub.add_parser("fetch-returns", help="联机回盘 — download the new return files (and pain.002), then "
+                                             "文件回盘 (PIN)")
+    p.add_argument("--out", required=True, help="保存路径 output folder (the return file as the kiosk names it, "
+                                                "and what 文件回盘 writes)")
+    _server_option(p)
+    p.set_defaults(handler=_online_handler("cmd_fetch_returns"))
 
 
 def _sheet_of(args: argparse.Namespace) -> Path | None:
@@ -230,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     except ExchangeError as exc:
         failures.refusal_print(exc=exc, sheet=_sheet_of(args))
         return failures.EXIT_REFUSED
+    except OnlineFailure as exc:  # the line or the TLS handshake, not the file
+        failures.failure_print(zh=exc.zh, en=exc.en)
+        return failures.EXIT_FAILED
     except KeyboardInterrupt:
         print("\n已取消 cancelled; nothing was written", file=sys.stderr)
         return 130

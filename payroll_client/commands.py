@@ -417,13 +417,20 @@ def cmd_return(args: argparse.Namespace) -> int:
     paths, returned = returns.return_make(conn=conn, operator=user.name, data=Path(args.file).read_bytes(),
                                           now=clock.business_now(), out_dir=Path(args.out),
                                           usbkey=_pin_opener(conn, user, "return"))
+    return_made_print(conn=conn, paths=paths, returned=returned)
+    return 0
+
+
+def return_made_print(*, conn: sqlite3.Connection, paths: list[Path], returned) -> None:  # noqa: ANN001
+    """What 文件回盘 shows; also after the online fetch-returns (payroll_client/online_commands.py)."""
+    from payroll_client import returns
+
     h = returned.header
     print(f"回盘完成 return file decrypted: 成功 paid {h.success_count} 笔 {h.success_amount:.2f} 元, "
           f"失败 failed {h.failure_count} 笔 {h.failure_amount:.2f} 元")
     print(returns.return_answers(conn=conn, returned=returned))  # which file made on this PC it answers
     for path in paths:
         print(f"  {path}")
-    return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:

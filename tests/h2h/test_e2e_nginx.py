@@ -1,9 +1,15 @@
 """银企直连 end to end: a real nginx on loopback (mutual TLS against the bank root) in front of
 gunicorn on a unix socket, and a real Celery worker. Company A's ERP uploads, polls, confirms; pay
-day runs; it fetches the return file and its client decrypts it: the totals equal the ledger."""
+day runs; it fetches the return file and its client decrypts it: the totals equal the ledger. The
+same through the enterprise client's online mode (payroll-client submit / status / confirm /
+fetch-returns with the USB key), with a pain.001 so that the pain.002 comes beside the return file."""
 
 from __future__ import annotations
 
+import csv
+import os
+import re
+import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -17,25 +23,31 @@ from cryptography.hazmat.primitives import serialization
 from apps.agreements.services import certificate_revoke
 from apps.core import clock
 from apps.h2h.models import IdempotencyKey
-from apps.ledger.models import AccountKind, LedgerAccount
+from apps.ledger.models import AccountKind, AccountStatus, LedgerAccount
 from apps.ledger.payday import payday_run
 from apps.ledger.services import ledger_account_open, ledger_deposit
 from apps.payroll.models import PayrollBatch
+from apps.returns.models import Pain001Source
 from apps.returns.services import return_files_run
 from payroll_client.returns import return_totals
+from payroll_exchange import iso20022 as iso
 from payroll_exchange import pki
 from payroll_exchange.certs import cert_fingerprint
 from payroll_exchange.envelope import envelope_open
 from payroll_exchange.formats import return_load
 from tests.conftest import worker_env
+from tests.exchange.pain001_make import pain001_xml
 from tests.factories import KEYS_NOW, at, payroll_file_bytes, payroll_rows
 from tests.h2h.conftest import h2h_enable
 from tests.h2h.nginx import Nginx, nginx_start
+from tests.payroll.test_pain001 import txs_of
+from tests.support.enterprise import CLIENT, OPERATOR, PASSWORDS, REVIEWER, EnterpriseClient
 from tests.support.processes import PYTHON, Process, process_start, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PAY_DATE = date(2026, 12, 3)
+USBKEY_PIN = "802468"
 
 
 def gunicorn_on_socket(*, socket_path: Path, log_dir: Path) -> Process:
@@ -246,3 +258,125 @@ def test_schemathesis_every_operation_conforms_through_nginx(gateway, live_worke
     wait_until(lambda: queue.llen(settings.CELERY_TASK_DEFAULT_QUEUE) == 0, timeout=60, what="the queue to drain")
     assert len(statuses) == 16  # every operation was called
     assert 202 in statuses["POST /api/h2h/v1/files/"]  # an upload was accepted, not only refused
+
+
+# -- the enterprise client's online mode (payroll_client/online*.py) ---------------------------
+
+def client_raw(client, *args: str) -> subprocess.CompletedProcess[str]:
+    """payroll-client as EnterpriseClient runs it, for the runs that are expected to fail."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYROLL_CLIENT")}
+    env.update(PAYROLL_CLIENT_HOME=str(client.home), BUSINESS_CLOCK=client.clock, PAYROLL_CLIENT_PIN=client.usbkey_pin,
+               PAYROLL_CLIENT_USER=OPERATOR, PAYROLL_CLIENT_PASSWORD=PASSWORDS[OPERATOR])
+    return subprocess.run([CLIENT, *args], capture_output=True, text=True, env=env, timeout=120, check=False)
+
+
+@pytest.fixture
+def enterprise_pc(business_clock, our_agent, platform_keys, tmp_path) -> EnterpriseClient:
+    """Company A's PC: the bank root, company A's certificate as its USB key, the agreement package."""
+    from apps.agreements.services import agreement_package_export
+
+    h2h_enable(our_agent)
+    files = tmp_path / "from-bank"
+    files.mkdir()
+    (files / "root.pem").write_bytes(pki.cert_pem(platform_keys["root"].cert))
+    (files / "usbkey.p12").write_bytes(pki.pkcs12_dump(identity=our_agent.identity, pin=USBKEY_PIN))
+    (files / "agreement.pkg").write_bytes(agreement_package_export(agreement=our_agent.agreement))
+    client = EnterpriseClient(home=tmp_path / "pc", usbkey_pin=USBKEY_PIN, clock=business_clock.env_value)
+    client.set_up(root_pem=files / "root.pem", usbkey=files / "usbkey.p12", agreement_package=files / "agreement.pkg")
+    return client
+
+
+def test_the_client_online_submits_confirms_and_fetches_the_return_file_and_pain002(
+        gateway, live_worker, business_clock, our_agent, enterprise_pc, tmp_path):
+    rows = payroll_rows(4)
+    for row in rows:  # 员工00005's account is frozen: pay day fails that row (AC06)
+        ledger_account_open(number=row.account, holder_name=row.name, kind=AccountKind.EMPLOYEE,
+                            status=AccountStatus.FROZEN if row.seq == 4 else AccountStatus.NORMAL)
+    settlement = LedgerAccount.objects.get(number=our_agent.agreement.settlement_account)
+    ledger_deposit(account=settlement, amount=Decimal("100000.00"))
+    xml = tmp_path / "erp-export.xml"
+    xml.write_bytes(pain001_xml(batch_no="B20261203", pay_date=PAY_DATE, msg_id="ERP-ONLINE-1",
+                                debtor_account=our_agent.agreement.settlement_account, txs=txs_of(rows)))
+    made = tmp_path / "usb"
+    reviewer = {"PAYROLL_CLIENT_REVIEWER": REVIEWER, "PAYROLL_CLIENT_REVIEWER_PASSWORD": PASSWORDS[REVIEWER]}
+    enterprise_pc.run("encrypt", str(xml), "--out", str(made), env=reviewer)
+    sealed = next(made.glob("PAY_*.p7m"))
+    server = ("--server", gateway.url)
+
+    submitted = enterprise_pc.run("submit", str(sealed), *server).stdout
+    batch_id = int(re.search(r"平台编号 id (\d+)", submitted).group(1))
+    assert "待确认入库 (awaiting_confirmation)" in submitted, submitted
+    assert "进度 progress: 4/4" in submitted
+    assert "金额 amount 32000.00" in submitted
+    assert "对应本机" in submitted
+    assert sealed.name in submitted
+    # Sent again (the answer was lost): the bank's first answer, no second batch.
+    again = enterprise_pc.run("submit", str(sealed), *server).stdout
+    assert f"平台编号 id {batch_id}" in again
+    assert "already submitted" in again
+    assert PayrollBatch.objects.count() == 1
+    assert Pain001Source.objects.filter(batch_id=batch_id).exists()
+
+    status = enterprise_pc.run("status", str(batch_id), *server).stdout
+    assert "批次号 batch no B20261203" in status
+    assert f"payroll-client confirm {batch_id}" in status
+    confirmed = enterprise_pc.run("confirm", str(batch_id), *server).stdout
+    assert "成功 (stored)" in confirmed, confirmed
+    assert PayrollBatch.objects.get(pk=batch_id).status == "stored"
+
+    before = LedgerAccount.objects.get(pk=settlement.pk).balance
+    assert payday_run(today=PAY_DATE).paid == [batch_id]
+    debited = before - LedgerAccount.objects.get(pk=settlement.pk).balance
+    assert return_files_run(today=PAY_DATE + timedelta(days=1)) == 1
+    business_clock.set(at(PAY_DATE + timedelta(days=1)))
+
+    out = tmp_path / "returns"
+    fetched = enterprise_pc.run("fetch-returns", "--out", str(out), *server).stdout
+    assert "成功 paid 3 笔 24000.00 元, 失败 failed 1 笔 8000.00 元" in fetched, fetched
+    # The return file as the kiosk names it (文件回盘 opens it again), what 文件回盘 writes, the pain.002.
+    assert (out / "RET_B20261203_20261203.p7m").exists()
+    listed = (out / "RET_DF0001_B20261203_20261203_回盘清单.txt").read_text(encoding="utf-8")
+    with open(out / "RET_DF0001_B20261203_20261203.csv", encoding="utf-8-sig", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    paid = sum((Decimal(r["金额 amount"]) for r in table if r["结果码 result"] == "0000"), Decimal("0.00"))
+    fee = Decimal(re.search(r"手续费 Fee charged: ([\d,.]+)", listed).group(1).replace(",", ""))
+    assert paid == Decimal("24000.00")
+    assert debited == paid + fee  # the client's decrypted totals are the ledger's
+    for row in rows:
+        expected = Decimal("0.00") if row.seq == 4 else row.amount
+        assert LedgerAccount.objects.get(number=row.account).balance == expected
+    report = next(out.glob("*.xml")).read_bytes()
+    iso.pain002_validate(report)
+    assert b"<GrpSts>PART</GrpSts>" in report
+    assert b"AC06" in report
+    # Fetched once: a second run finds nothing new and writes nothing.
+    before_files = sorted(p.name for p in out.iterdir())
+    assert "没有新的回盘文件" in enterprise_pc.run("fetch-returns", "--out", str(out), *server).stdout
+    assert sorted(p.name for p in out.iterdir()) == before_files
+
+
+def test_the_client_online_refusals_are_clear_and_store_nothing(gateway, business_clock, our_agent, enterprise_pc,
+                                                                platform_keys, tmp_path):
+    sealed = tmp_path / "payroll.p7m"
+    sealed.write_bytes(payroll_file_bytes(party=our_agent, rows=payroll_rows(1), bank=platform_keys["bank"]))
+    # The address does not match the gateway's certificate (issued for 127.0.0.1): nothing is sent.
+    wrong_name = client_raw(enterprise_pc, "submit", str(sealed), "--server", gateway.url.replace("127.0.0.1",
+                                                                                                  "localhost"))
+    assert wrong_name.returncode == 1
+    assert "证书不是银行根证书签发的, 或与地址不符" in wrong_name.stderr
+    assert "Traceback" not in wrong_name.stderr
+    # The API's refusal in both languages: a batch that is not ours (or does not exist).
+    missing = client_raw(enterprise_pc, "status", "999999", "--server", gateway.url)
+    assert missing.returncode == 2
+    assert "[not_found]" in missing.stderr
+    assert "没有找到该记录" in missing.stderr
+    assert "No such record" in missing.stderr
+    # A revoked USB key: TLS passes (nginx has no CRL), the bank refuses it with its own message.
+    certificate_revoke(certificate=our_agent.agreement.certificate, reason="lost", now=clock.now())
+    revoked = client_raw(enterprise_pc, "submit", str(sealed), "--server", gateway.url)
+    assert revoked.returncode == 2
+    assert "[cert_revoked]" in revoked.stderr
+    assert "已被银行吊销" in revoked.stderr
+    assert "Traceback" not in revoked.stderr
+    assert not PayrollBatch.objects.exists()
+    assert not IdempotencyKey.objects.exists()
