@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from operator import mul
+from itertools import repeat
+from operator import attrgetter, itemgetter, mod, mul
 
+from payroll_exchange.columnar import digits_all, luhn_all_valid, resident_ids_valid
 from payroll_exchange.errors import ErrorSink, RowError
 from payroll_exchange.messages import row_error
 from payroll_exchange.records import (
@@ -22,6 +24,7 @@ from payroll_exchange.records import (
     PAYROLL_VERSIONS,
     EmployeeFile,
     PayrollFile,
+    PayrollRow,
 )
 
 _ZERO = Decimal(0)
@@ -41,6 +44,9 @@ _LUHN_DOUBLE = str.maketrans("0123456789", "0246813579")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_WEIGHT_ASCII = 48 * sum(_ID_WEIGHTS)  # sum over ASCII codes, minus the weight of "0" × 48
 _ID_CHECK_CHARS = "10X98765432"
+_BIRTH = itemgetter(slice(6, 14))  # the birth date (YYYYMMDD) of a resident ID
+_MONTH_DAY = itemgetter(slice(4, 8))
+_MONTH_DAYS = frozenset(f"{day:%m%d}" for day in (date(2024, 1, 1) + timedelta(days=n) for n in range(366)))
 
 _ID_TYPE_NAMES: dict[str, str] = {name: code for code, name in ID_TYPES.items()}
 _ID_TYPE_NAMES.update({"身份证": "0", "二代身份证": "0", "港澳通行证": "3", "台胞证": "4",
@@ -269,12 +275,87 @@ def payroll_check(*, payroll: PayrollFile, today: date, single_limit: Decimal | 
         errors.append(_error("record_count_mismatch", None, "record_count", expected=h.record_count,
                              found=len(rows)))
 
+    amounts_readable = True
+    # No limit still needs a ceiling: the remainder below needs a quotient within the precision.
+    limit = single_limit if single_limit is not None else AMOUNT_MAX
+    # The common case, a file with no row problem, is recognized column by column (about a fifth of
+    # the row loop's time on 100k rows); otherwise the row loop finds and words every problem.
+    total = _rows_clean_total(rows, limit, today)
+    if total is None:
+        total, amounts_readable = _rows_check(rows, limit, today, errors)
+    if amounts_readable and total != h.total_amount:
+        errors.append(_error("total_mismatch", None, "total_amount", expected=h.total_amount, found=total))
+    errors.extend(_seq_duplicates([r.seq for r in rows]))
+    return errors
+
+
+# One column at a time: a list per attribute is built in C; tuples per row (zip) cost 4× as much.
+_ROW_FIELDS = tuple(map(attrgetter, ("account", "name", "amount", "id_type", "id_number", "remark")))
+
+
+def _rows_clean_total(rows: list[PayrollRow], limit: Decimal, today: date) -> Decimal | None:
+    """The rows' total when _rows_check would find no problem in any row, else None (then
+    _rows_check runs and says what is wrong). Only whole-column passes (columnar.py)."""
+    if not rows:
+        return _ZERO
+    accounts, names, amounts, id_types, id_numbers, remarks = (list(map(field, rows)) for field in _ROW_FIELDS)
+    if not (digits_all(accounts) and min(map(len, accounts)) >= 9 and max(map(len, accounts)) <= 20
+            and len(set(accounts)) == len(accounts)):
+        return None
+    if not luhn_all_valid(accounts) and not all(
+            luhn_valid(a) for a in accounts if a.startswith("62") and 16 <= len(a) <= 19):
+        return None  # some account fails Luhn: fine unless it is a UnionPay card (others have no check digit)
+    joined = "".join(names)
+    if ("" in names or max(map(len, names)) > NAME_MAX or "|" in joined or "\n" in joined or "\r" in joined
+            or any(map(str.isspace, names))):
+        return None
+    joined = "".join(remarks)
+    if max(map(len, remarks)) > REMARK_MAX or "|" in joined or "\n" in joined or "\r" in joined:
+        return None
+    if not _ids_clean(id_types, id_numbers, today):
+        return None
+    try:
+        total = sum(amounts, _ZERO)  # in row order, as the row loop adds them: the same rounding
+        if total.is_nan() or min(amounts) <= _ZERO or max(amounts) > limit or any(map(mod, amounts, repeat(_CENT))):
+            return None
+    except (ArithmeticError, TypeError):
+        return None  # a signalling NaN, an infinity: the row loop decides
+    return total
+
+
+def _ids_clean(id_types: list[str], id_numbers: list[str], today: date) -> bool:
+    """id_problem would return None for every row."""
+    kinds = set(id_types)
+    if not kinds <= ID_TYPES.keys():
+        return False
+    if kinds == {ID_TYPE_RESIDENT}:
+        residents = id_numbers
+    else:
+        residents = [n for t, n in zip(id_types, id_numbers, strict=True) if t == ID_TYPE_RESIDENT]
+        others = [n for t, n in zip(id_types, id_numbers, strict=True) if t != ID_TYPE_RESIDENT]
+        joined = "".join(others)
+        if (not all(map(str.strip, others)) or max(map(len, others)) > ID_NUMBER_MAX or "|" in joined
+                or "\n" in joined or "\r" in joined):
+            return False
+        if not residents:
+            return True
+    if not resident_ids_valid(residents):
+        return False
+    # The birth dates as _birth_valid judges them, on the distinct dates (some 16,000 in 100k rows;
+    # a date() each cost 16 ms): eight ASCII digits compare as the dates they write, and a real
+    # month and day is one of 366 texts, 29 February only in a leap year.
+    dates = set(map(_BIRTH, residents))
+    if min(dates) < "19000101" or max(dates) > f"{today:%Y%m%d}" or not set(map(_MONTH_DAY, dates)) <= _MONTH_DAYS:
+        return False
+    return all(_birth_valid(birth, today) for birth in dates if birth.endswith("0229"))
+
+
+def _rows_check(rows: list[PayrollRow], limit: Decimal, today: date, errors: ErrorSink) -> tuple[Decimal, bool]:
+    """Every row problem, row by row: (total of the readable amounts, every amount readable)."""
     accounts: dict[str, int] = {}
     births: dict[str, bool] = {}
     total = _ZERO
     amounts_readable = True
-    # No limit still needs a ceiling: the remainder below needs a quotient within the precision.
-    limit = single_limit if single_limit is not None else AMOUNT_MAX
     append = errors.append
     setdefault = accounts.setdefault
     for r in rows:
@@ -313,10 +394,7 @@ def payroll_check(*, payroll: PayrollFile, today: date, single_limit: Decimal | 
         remark = r.remark
         if remark and (len(remark) > REMARK_MAX or "|" in remark or "\n" in remark or "\r" in remark):
             append(_error("remark_char", seq, "remark", limit=REMARK_MAX))
-    if amounts_readable and total != h.total_amount:
-        errors.append(_error("total_mismatch", None, "total_amount", expected=h.total_amount, found=total))
-    errors.extend(_seq_duplicates([r.seq for r in rows]))
-    return errors
+    return total, amounts_readable
 
 
 def employee_check(*, employees: EmployeeFile, today: date, errors: ErrorSink | None = None) -> ErrorSink:

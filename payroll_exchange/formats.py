@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from payroll_exchange.columnar import payroll_lines_columnar
 from payroll_exchange.errors import ErrorSink, ExchangeError, RowError
 from payroll_exchange.messages import field_label, row_error
 from payroll_exchange.records import (
@@ -208,17 +209,34 @@ def _unreadable(kind_zh: str, kind_en: str, zh: str, en: str, code: str = "file_
 _CHUNK_CHARS = 1 << 20
 
 
-def _record_lines(text: str, start: int, size: int) -> Iterator[str]:
-    """The lines of ``text[start:size]``, as ``split("\n")`` would give them."""
+def _record_chunks(text: str, start: int, size: int) -> Iterator[str]:
+    """``text[start:size]`` in pieces of whole lines (about _CHUNK_CHARS each), LF between lines."""
     while start < size:
         cut = text.find("\n", min(start + _CHUNK_CHARS, size - 1), size)
         cut = size if cut < 0 else cut
-        yield from text[start:cut].split("\n")
+        yield text[start:cut]
         start = cut + 1
 
 
+class _Lines:
+    """The record lines, as ``split("\n")`` of ``text[start:size]`` would give them; ``chunks``
+    hands the same lines out a chunk at a time (payroll_load's whole-column fast path)."""
+
+    __slots__ = ("size", "start", "text")
+
+    def __init__(self, text: str, start: int, size: int) -> None:
+        self.text, self.start, self.size = text, start, size
+
+    def chunks(self) -> Iterator[str]:
+        return _record_chunks(self.text, self.start, self.size)
+
+    def __iter__(self) -> Iterator[str]:
+        for chunk in self.chunks():
+            yield from chunk.split("\n")
+
+
 def _lines_split(data: bytes, kind: str, kind_zh: str, kind_en: str, header_len: int, optional: int = 0,
-                 versions: dict[str, tuple[int, int]] | None = None) -> tuple[list[str], Iterator[str]]:
+                 versions: dict[str, tuple[int, int]] | None = None) -> tuple[list[str], _Lines]:
     """(header fields, record lines) or ExchangeError when the file is not ours as a whole."""
     try:
         text = data.decode("utf-8")
@@ -251,7 +269,7 @@ def _lines_split(data: bytes, kind: str, kind_zh: str, kind_en: str, header_len:
     if not header_len <= len(header) <= header_len + optional:
         raise _unreadable(kind_zh, kind_en, f"文件头应有 {header_len} 个字段，实有 {len(header)} 个。",
                           f"the header must have {header_len} fields, it has {len(header)}.", "file_header")
-    return header, _record_lines(text, header_end + 1, size)
+    return header, _Lines(text, header_end + 1, size)
 
 
 def _header_value(parse: Callable[[str], object], text: str, name: str, kind_zh: str, kind_en: str) -> object:
@@ -312,9 +330,26 @@ def payroll_load(data: bytes, *, errors: ErrorSink | None = None) -> tuple[Payro
                            h[10] if len(h) > 10 else "")
     rows: list[PayrollRow] = []
     errors = [] if errors is None else errors
+    line_no = 2  # of the chunk's first line
+    for chunk in lines.chunks():
+        # A chunk whose every line reads cleanly is read column by column (columnar.py: 100k rows
+        # in about a third of the row loop's time); any other goes through the row loop below,
+        # which words every problem.
+        clean = payroll_lines_columnar(chunk)
+        if clean is not None:
+            rows += clean
+            line_no += len(clean)
+            continue
+        chunk_lines = chunk.split("\n")
+        _payroll_v1_lines(chunk_lines, line_no, rows, errors)
+        line_no += len(chunk_lines)
+    return PayrollFile(header, rows), errors
+
+
+def _payroll_v1_lines(lines: list[str], first_line_no: int, rows: list[PayrollRow], errors: ErrorSink) -> None:
+    """payroll_load's row loop over some lines: str methods only, no exception on a good row."""
     append = rows.append
-    # The hot loop of the parse benchmark: str methods only, no regex, no exception on a good row.
-    for line_no, line in enumerate(lines, 2):
+    for line_no, line in enumerate(lines, first_line_no):
         parts = line.split(SEP)
         if len(parts) != 7:
             errors.append(_line_error(line_no, 7, len(parts)))
@@ -331,10 +366,9 @@ def payroll_load(data: bytes, *, errors: ErrorSink | None = None) -> tuple[Payro
             errors.append(_amount_error(seq, amount_text))
             amount = AMOUNT_UNREADABLE
         append(PayrollRow(seq, account, name, amount, id_type, id_number, remark))
-    return PayrollFile(header, rows), errors
 
 
-def _payroll_v2_load(h: list[str], lines: Iterator[str], errors: ErrorSink | None, kind_zh: str,
+def _payroll_v2_load(h: list[str], lines: _Lines, errors: ErrorSink | None, kind_zh: str,
                      kind_en: str) -> tuple[PayrollFile, ErrorSink]:
     """Version 2, a correction: the original batch in the header, the original seq on each row."""
 
