@@ -1,0 +1,379 @@
+"""P7 (issue 15): the kiosk under load — 20 agents while a 100k-row intake runs (not a test).
+
+    .venv/bin/python -m benchmarks.bench_kiosk_load --rows 100000 [--json PATH] [--detail]
+
+What runs, all on this machine, on a scratch PostgreSQL database (dropped at the end, also on error):
+- the web process as deployed (docker-compose.yml's ``web``: gunicorn, 3 sync workers, timeout 120)
+  with the production settings (DEBUG off, the PBKDF2 PIN hasher, Redis cache for the login limit,
+  collected static files); only the service hours come from KIOSK_OPEN_TIME/KIOSK_CLOSE_TIME
+  (00:00–23:59) because production refuses a pinned business clock and the benchmark may run after
+  16:30 — today is made a working day in the scratch calendar if it is not one;
+- a real Celery worker (compose's ``worker``: concurrency 2) on a Redis database and queue of its own;
+- locust headless in a second process (benchmarks/locust_kiosk.py): 20 agents, each with its own
+  company's card and its own loopback address, log in once, poll the status API every 2 s and open
+  a 信息查询 page every 10 s. The 20 companies have stored batches, employee files and return files.
+
+Run A (ours): the load while company 1 submits a sealed 100k-row file, the worker pre-validates it,
+the benchmark confirms it (确认入库, as the agent would) and the worker stores it; A lasts until the
+batch is stored, at least MIN_SECONDS. Run B (baseline): the same load for the same duration with
+no intake. Per request kind: p95 from locust's CSV stats; met = p95 ≤ 50 ms and no failures.
+The stored batch must hold every row with the file's total, or the part refuses to report.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+
+from benchmarks.results import Measurement, part_main
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+SCRATCH_DB = f"payroll_bench_kiosk_{os.getpid()}"
+# A Redis database the test suite (14, 15) does not use; queue and key prefix are per run as well.
+REDIS_URL = os.environ.get("BENCH_KIOSK_REDIS", "redis://127.0.0.1:6379/11")
+AGENTS = 20
+SPAWN_RATE = 2  # agents arriving per second: a branch's agents do not swipe at the same instant
+MIN_SECONDS = int(os.environ.get("BENCH_KIOSK_MIN_SECONDS", "60"))  # a shorter run only to try the part out
+MAX_SECONDS = 900
+AIM_P95_MS = 50.0
+# As deployed (docker-compose.yml): the web's gunicorn and the worker's concurrency.
+GUNICORN_WORKERS = int(os.environ.get("BENCH_KIOSK_GUNICORN_WORKERS", "3"))
+WORKER_CONCURRENCY = 2
+HISTORY_BATCHES = 12  # per company: a year of monthly payrolls on 查询工资文件
+HISTORY_ROWS = 30
+FLAGS: set[str] = set()
+
+
+def require(condition: bool, message: str) -> None:
+    """A benchmark that silently measured a failure is worse than none."""
+    if not condition:
+        raise RuntimeError(message)
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text(encoding="ascii").split()[:3])
+
+
+def environment(work: Path, rows: int) -> dict[str, str]:
+    """The production settings' environment, shared by this process, gunicorn and the worker."""
+    env = {k: v for k, v in os.environ.items() if k not in ("BUSINESS_CLOCK", "CACHE_URL", "DEBUG")}
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": f"{SERVER}/{SCRATCH_DB}",
+        "CELERY_BROKER_URL": REDIS_URL,
+        "CELERY_QUEUE": f"bench-kiosk-{os.getpid()}",
+        "CACHE_KEY_PREFIX": f"bench-kiosk-{os.getpid()}",
+        "BANK_KEY_PASSPHRASE": secrets.token_urlsafe(32),
+        "CARD_HASH_KEY": secrets.token_urlsafe(32),
+        "PRIVATE_FILES_DIR": str(work / "private"),
+        "PAYROLL_VAR_DIR": str(work / "var"),
+        "KIOSK_OPEN_TIME": "00:00",
+        "KIOSK_CLOSE_TIME": "23:59",
+        "LOG_LEVEL": "WARNING",
+        # ~80 bytes a row sealed: the 1M-row run (10× the default) needs more than production's 50 MB.
+        "UPLOAD_MAX_BYTES": str(max(50 * 1024 * 1024, rows * 120)),
+    })
+    return env
+
+
+def django_setup(env: dict[str, str]) -> None:
+    os.environ.clear()
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", verbosity=0, interactive=False)
+
+
+def _pay_date(today: date) -> date:
+    from apps.workdays.services import workday_is
+
+    day = today + timedelta(days=3)
+    while not workday_is(day=day):
+        day += timedelta(days=1)
+    return day
+
+
+def world_make(rows_count: int) -> tuple[list[dict], object, bytes, Decimal]:
+    """20 companies (agreement, card, a year of batches, employee and return files), the registry
+    of company 1 holding every even row's account, and company 1's sealed payroll file."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from apps.agreements.services import bank_identity, bank_keys_files_create, bank_root
+    from apps.cards.services import card_issue
+    from apps.core import clock
+    from apps.employees.models import EmployeeFile
+    from apps.payroll.models import BatchStatus
+    from apps.returns.models import ReturnFile
+    from apps.workdays.models import Holiday
+    from apps.workdays.services import workday_is
+    from benchmarks.bench_intake import file_rows
+    from payroll_exchange import checkcode, pki
+    from tests.factories import CARD_PIN, KEYS_NOW, USCC_A, party_create, payroll_file_bytes, unionpay_account
+    from tests.ledger.factories import agreement_make, batch_make, company_make
+
+    today = clock.today()
+    if not workday_is(day=today):
+        Holiday.objects.update_or_create(date=today, defaults={"kind": Holiday.Kind.WORKDAY, "name": "benchmark",
+                                                               "source": Holiday.Source.STAFF})
+    bank_keys_files_create(now=KEYS_NOW)
+    agents, intake_party = [], None
+    for n in range(1, AGENTS + 1):
+        name = f"基准测试企业{n:02d}有限公司"
+        identity = pki.cert_issue(issuer=bank_root(), common_name=f"DF{n:04d}", organization=name,
+                                  role="enterprise", now=KEYS_NOW)
+        card_number = unionpay_account(900_000_000 + n)
+        if n == 1:  # the company whose 100k file is taken in: a full agreement with its ledger account
+            intake_party = party_create(name=name, uscc=USCC_A, number="DF0001", payer_unit_no="U31001",
+                                        identity=identity, card_number=card_number,
+                                        settlement_account="310066001800001")
+            company, agreement = intake_party.company, intake_party.agreement
+        else:
+            company = company_make(name=name)
+            agreement = agreement_make(company=company, identity=identity, number=f"DF2026{n:06d}")
+            card_issue(company=company, number=card_number, pin=CARD_PIN)
+        last = None
+        for month in range(HISTORY_BATCHES):
+            rows = [(unionpay_account(n * 10_000 + i), f"员工{i:03d}", Decimal("6500.00") + i)
+                    for i in range(HISTORY_ROWS)]
+            status = BatchStatus.RETURNED if month < HISTORY_BATCHES - 1 else BatchStatus.STORED
+            last = batch_make(agreement=agreement, rows=rows, pay_date=today - timedelta(days=30 * (month + 1)),
+                              batch_no=f"H{n:02d}{month:02d}", status=status)
+            if status == BatchStatus.RETURNED:
+                ReturnFile.objects.create(
+                    batch=last, stored_name=f"ret-{last.pk}", file_id=f"R{last.pk:08d}", size=1, digest="0" * 64,
+                    plain_digest="0" * 64, format_version="1", record_count=HISTORY_ROWS,
+                    success_count=HISTORY_ROWS, success_amount=last.total_amount, failure_count=0,
+                    failure_amount=Decimal("0.00"), fee_charged=last.expected_fee, business_date=last.pay_date)
+        EmployeeFile.objects.bulk_create([
+            EmployeeFile(company=company, agreement=agreement, status=EmployeeFile.Status.STORED,
+                         uploaded_at=timezone.now() - timedelta(days=30 * k),
+                         upload_date=today - timedelta(days=30 * k), original_name=f"employees-{k}.p7m",
+                         stored_name=f"emp-{n}-{k}", size=1, operation="add", file_id=f"E{n:02d}{k:04d}",
+                         record_count=HISTORY_ROWS)
+            for k in range(HISTORY_BATCHES)])
+        agents.append({"card": card_number, "pin": CARD_PIN, "batch": last.pk, "address": f"127.0.0.{10 + n}",
+                       "intake": n == 1})
+    rows = file_rows(rows_count)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(
+            "COPY employees_employee (company_id, account, name, id_type, id_number, added_at, source) FROM STDIN"
+        ) as copy:
+            for r in rows[::2]:
+                copy.write_row((intake_party.company.pk, r.account, r.name, r.id_type, r.id_number, KEYS_NOW,
+                                "bench"))
+        cursor.execute("ANALYZE")
+    # The 核对码 the client prints on the checklist: the agent types it at 确认入库.
+    intake_party.check_code = checkcode.code_new()
+    sealed = payroll_file_bytes(party=intake_party, rows=rows, bank=bank_identity(), pay_date=_pay_date(today),
+                                batch_no=f"B{today:%Y%m%d}", check_code=intake_party.check_code)
+    return agents, intake_party, sealed, sum((r.amount for r in rows), Decimal("0"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(check, *, what: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        require(time.monotonic() < deadline, f"{what}: not within {seconds} s")
+        time.sleep(0.2)
+
+
+def _web_answers(port: int) -> bool:
+    import requests
+
+    try:
+        answer = requests.get(f"http://127.0.0.1:{port}/", headers={"X-Forwarded-Proto": "https"}, timeout=10)
+    except requests.RequestException:  # not listening yet, or still loading the app
+        return False
+    return answer.status_code == 200
+
+
+def services_start(env: dict[str, str], work: Path) -> tuple[subprocess.Popen, subprocess.Popen, int]:
+    port = _free_port()
+    web = subprocess.Popen(  # noqa: S603
+        [str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(GUNICORN_WORKERS), "--timeout", "120"],
+        cwd=ROOT, env=env, stdout=(work / "web.log").open("wb"), stderr=subprocess.STDOUT)
+    worker_log = work / "worker.log"
+    worker = subprocess.Popen(  # noqa: S603
+        [str(VENV_BIN / "celery"), "-A", "config", "worker", "--concurrency", str(WORKER_CONCURRENCY),
+         "--loglevel", "INFO", "-n", f"bench-kiosk-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=worker_log.open("wb"), stderr=subprocess.STDOUT)
+    _wait_for(lambda: _web_answers(port), what="gunicorn", seconds=60)
+    _wait_for(lambda: b" ready." in worker_log.read_bytes(), what="celery worker", seconds=60)
+    return web, worker, port
+
+
+def process_stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _intake_drive(*, party, sealed: bytes, batch_file: Path, started: float) -> tuple[int, float]:
+    """Submit company 1's file as the kiosk does, confirm once pre-validated, wait until stored."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.payroll.models import BatchStatus, PayrollBatch
+    from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_submit
+
+    upload = SimpleUploadedFile("payroll.p7m", sealed, content_type="application/octet-stream")
+    batch = payroll_batch_submit(card=party.card, agreement=party.agreement, upload=upload)
+    batch_file.write_text(str(batch.pk), encoding="ascii")
+
+    def status() -> str:
+        return PayrollBatch.objects.values_list("status", flat=True).get(pk=batch.pk)
+
+    _wait_for(lambda: status() != BatchStatus.VALIDATING, what="pre-validation", seconds=MAX_SECONDS)
+    batch.refresh_from_db()
+    require(batch.status == BatchStatus.AWAITING_CONFIRMATION, f"pre-validation: {batch.status} {batch.errors[:3]}")
+    payroll_batch_confirm(batch=batch, card=party.card, checklist=party.check_code)
+    _wait_for(lambda: status() not in (BatchStatus.AWAITING_CONFIRMATION, BatchStatus.STORING),
+              what="storing", seconds=MAX_SECONDS)
+    require(status() == BatchStatus.STORED, f"storing ended {status()}")
+    return batch.pk, time.monotonic() - started
+
+
+def locust_run(*, port: int, work: Path, name: str, env: dict[str, str], seconds: float | None,
+               intake: dict | None = None) -> tuple[dict[str, dict], float, dict]:
+    """One locust headless run; with ``intake``, the intake runs meanwhile and the run ends once the
+    batch is stored and MIN_SECONDS have passed. Returns (stats per request kind, duration, facts)."""
+    prefix = work / name
+    batch_file = work / f"{name}-intake-batch"
+    cmd = [str(VENV_BIN / "locust"), "-f", str(ROOT / "benchmarks" / "locust_kiosk.py"), "--headless",
+           "-u", str(AGENTS), "-r", str(SPAWN_RATE), "-t", f"{int(seconds or MAX_SECONDS)}s",
+           "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--only-summary",
+           "--loglevel", "WARNING"]
+    locust_env = dict(env, KIOSK_AGENTS=str(work / "agents.json"), KIOSK_INTAKE_BATCH_FILE=str(batch_file))
+    facts: dict = {"load_before": loadavg()}
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=locust_env, stdout=(work / f"{name}.log").open("wb"),  # noqa: S603
+                            stderr=subprocess.STDOUT)
+    try:
+        if intake is not None:
+            facts["batch"], facts["intake_s"] = _intake_drive(batch_file=batch_file, started=started, **intake)
+            remaining = MIN_SECONDS - (time.monotonic() - started)
+            if remaining > 0:
+                time.sleep(remaining)  # the run's fixed minimum: polling has nothing to wait for here
+            proc.send_signal(signal.SIGTERM)  # locust stops its users and writes the final CSV
+        proc.wait(timeout=(seconds or MAX_SECONDS) + 60)
+    finally:
+        process_stop(proc)
+    duration = time.monotonic() - started
+    facts["load_after"] = loadavg()
+    with (work / f"{name}_stats.csv").open(encoding="utf-8") as f:
+        stats = {row["Name"]: row for row in csv.DictReader(f)}
+    require("Aggregated" in stats and int(stats["Aggregated"]["Request Count"]) > 0, f"{name}: no requests")
+    return stats, duration, facts
+
+
+def _stored_check(*, batch_pk: int, rows: int, total: Decimal) -> None:
+    from django.db.models import Count, Sum
+
+    from apps.payroll.models import PayrollRow
+
+    got = PayrollRow.objects.filter(batch_id=batch_pk).aggregate(n=Count("id"), total=Sum("amount"))
+    require(got["n"] == rows and got["total"] == total, f"stored {got}, expected {rows} rows totalling {total}")
+
+
+def measurements_of(*, rows: int, ours: dict, base: dict, duration: float, facts: dict) -> list[Measurement]:
+    out = []
+    for kind, row in ours.items():
+        base_row = base.get(kind)
+        p95, failures = float(row["95%"]), int(row["Failure Count"])
+        label = "all requests" if kind == "Aggregated" else kind
+        out.append(Measurement(
+            key="P7", workload=f"kiosk p95 {label}", rows=rows, ours=p95,
+            baseline=float(base_row["95%"]) if base_row else None,
+            baseline_label=f"the same load for {duration:.0f} s with no intake running", aim="p95 ≤ 50 ms, 0 errors",
+            met=p95 <= AIM_P95_MS and failures == 0, unit="ms",
+            extra={"requests": int(row["Request Count"]), "failures": failures,
+                   "baseline_failures": int(base_row["Failure Count"]) if base_row else None,
+                   "median_ms": float(row["50%"]), "max_ms": float(row["Max Response Time"]),
+                   "req_s": round(float(row["Requests/s"]), 2),
+                   "baseline_req_s": round(float(base_row["Requests/s"]), 2) if base_row else None,
+                   "baseline_median_ms": float(base_row["50%"]) if base_row else None,
+                   **({"intake_s": round(facts["intake_s"], 1), "duration_s": round(duration, 1),
+                       "agents": AGENTS, "gunicorn_workers": GUNICORN_WORKERS,
+                       "load": f"{facts['load_before']} → {facts['load_after']}"} if kind == "Aggregated" else {})}))
+    return out
+
+
+def measure(rows: int) -> list[Measurement]:
+    work = Path(tempfile.mkdtemp(prefix="bench-kiosk-"))
+    env = environment(work, rows)
+    saved_env = dict(os.environ)
+    procs: list[subprocess.Popen] = []
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{SCRATCH_DB}"')
+    try:
+        django_setup(env)
+        agents, party, sealed, total = world_make(rows)
+        (work / "agents.json").write_text(json.dumps(agents), encoding="utf-8")
+        from django.db import connections
+
+        connections.close_all()
+        web, worker, port = services_start(env, work)
+        procs = [web, worker]
+        ours, duration, facts = locust_run(port=port, work=work, name="intake", env=env, seconds=None,
+                                           intake={"party": party, "sealed": sealed})
+        _stored_check(batch_pk=facts["batch"], rows=rows, total=total)
+        base, _base_duration, _ = locust_run(port=port, work=work, name="baseline", env=env, seconds=duration)
+        if "--detail" in FLAGS:
+            for name in ("intake", "baseline"):
+                print(f"--- {name}\n" + (work / f"{name}.log").read_text(encoding="utf-8"), file=sys.stderr)
+        return measurements_of(rows=rows, ours=ours, base=base, duration=duration, facts=facts)
+    finally:
+        for proc in procs:
+            process_stop(proc)
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
+        os.environ.clear()
+        os.environ.update(saved_env)
+        if "--keep" not in FLAGS:
+            shutil.rmtree(work, ignore_errors=True)
+        conftest = sys.modules.get("tests.conftest")
+        if conftest is not None:  # tests.factories made the test session's directory on import
+            shutil.rmtree(conftest._SESSION_DIR, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    # --detail (print locust's summaries) and --keep (keep the logs and CSVs) are this part's own;
+    # part_main's parser must not see them.
+    FLAGS.update(a for a in sys.argv[1:] if a in ("--detail", "--keep"))
+    sys.argv = [a for a in sys.argv if a not in FLAGS]
+    part_main(measure)
