@@ -119,19 +119,30 @@ def _tls_failure(exc: ssl.SSLError, server: Server) -> OnlineFailure:
             f"({exc.verify_message}); nothing was sent. Check the host-to-host address (--server), or have the "
             "administrator check the imported bank root.")
     reason = (exc.reason or str(exc)).lower()
-    if any(word in reason for word in ("certificate", "unknown ca", "alert", "handshake")):
-        return OnlineFailure(
-            f"银行网关拒绝了本机 USBKEY 的证书 ({exc.reason}): 证书可能已过期、不是银行签发的或不含客户端认证用途。"
-            "请联系开户银行。",
-            f"the bank's gateway refused the USB key's certificate ({exc.reason}): it may have expired, not be "
-            "issued by the bank, or lack the clientAuth usage. Contact your bank branch.")
+    # The gateway's verdict on our certificate arrives as an alert (unknown ca, certificate expired,
+    # certificate required), or, from a server that just drops the handshake, as an EOF.
+    if isinstance(exc, ssl.SSLEOFError) or any(word in reason for word in (
+            "certificate", "unknown ca", "alert", "handshake", "eof")):
+        return _key_refused(server, exc.reason or str(exc))
     return OnlineFailure(f"与 {server.base} 的加密连接失败 ({exc.reason or exc})。请稍后重试。",
                          f"the secure connection to {server.base} failed ({exc.reason or exc}). Try again later.")
 
 
-def api_refusal(reply: Reply) -> ExchangeError | OnlineFailure:
+def _key_refused(server: Server, why: str) -> OnlineFailure:
+    return OnlineFailure(
+        f"银行网关 {server.base} 拒绝了本机 USBKEY 的证书 ({why}): 证书可能已过期、不是银行签发的或不含客户端认证"
+        "用途。请联系开户银行。",
+        f"the bank's gateway {server.base} refused the USB key's certificate ({why}): it may have expired, not "
+        "be issued by the bank, or lack the clientAuth usage. Contact your bank branch.")
+
+
+def api_refusal(reply: Reply, server: Server) -> ExchangeError | OnlineFailure:
     """The API's one error body as the client's refusal; anything else (a gateway's HTML page) as
     a failure of the line with its status."""
+    if reply.status == 400 and b"SSL certificate" in reply.body:
+        # nginx (ssl_verify_client on) finishes the handshake and answers its own 400 page when the
+        # client certificate does not verify: "The SSL certificate error".
+        return _key_refused(server, "HTTP 400")
     try:
         body = reply.json()
         message = body["message"]
@@ -176,7 +187,7 @@ class Api:
         finally:
             connection.close()
         if reply.status >= 400:
-            raise api_refusal(reply)
+            raise api_refusal(reply, self.server)
         return reply
 
     def get_json(self, path: str, **query: str) -> Any:

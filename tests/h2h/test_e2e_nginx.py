@@ -29,6 +29,7 @@ from apps.ledger.services import ledger_account_open, ledger_deposit
 from apps.payroll.models import PayrollBatch
 from apps.returns.models import Pain001Source
 from apps.returns.services import return_files_run
+from payroll_client.online import Api, OnlineFailure, Server, tls_context
 from payroll_client.returns import return_totals
 from payroll_exchange import iso20022 as iso
 from payroll_exchange import pki
@@ -371,6 +372,18 @@ def test_the_client_online_refusals_are_clear_and_store_nothing(gateway, busines
     assert "[not_found]" in missing.stderr
     assert "没有找到该记录" in missing.stderr
     assert "No such record" in missing.stderr
+    # A key from another root and an expired one (the client's own registration would refuse both;
+    # the same TLS code reaches nginx with them): nginx refuses them, the client says so.
+    root = platform_keys["root"]
+    foreign = pki.cert_issue(issuer=pki.root_create(common_name="Impostor Root", now=KEYS_NOW), common_name="DF0001",
+                             organization="x", role="enterprise", now=KEYS_NOW)
+    expired = pki.cert_issue(issuer=root, common_name="DF0001", organization="x", role="enterprise",
+                             now=KEYS_NOW - timedelta(days=800), days=30)
+    for identity in (foreign, expired):
+        api = Api(server=Server.parse(gateway.url), context=tls_context(identity=identity,
+                                                                        root_pem=pki.cert_pem(root.cert)))
+        with pytest.raises(OnlineFailure, match="refused the USB key's certificate"):
+            api.get_json("/agreements/")
     # A revoked USB key: TLS passes (nginx has no CRL), the bank refuses it with its own message.
     certificate_revoke(certificate=our_agent.agreement.certificate, reason="lost", now=clock.now())
     revoked = client_raw(enterprise_pc, "submit", str(sealed), "--server", gateway.url)
