@@ -8,20 +8,23 @@ unreferenced file; the next run makes the file again. A rerun finds the batch re
 
 from __future__ import annotations
 
+import io
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
 
 from apps.agreements import services as agreement_services
 from apps.cards.models import ServiceCard
 from apps.core.files import private_file_write, private_path
 from apps.core.services import audit_record
 from apps.intake.actors import Actor, actor_of
-from apps.payroll.models import BatchStatus, PayrollBatch
+from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
 from apps.payroll.services.transitions import batch_transition
 from apps.returns.models import ReturnFile
 from payroll_exchange import pki
@@ -50,44 +53,82 @@ class ReturnContent:
     fee_charged: Decimal
 
 
+# Rows per chunk of the return file: 10k rows are ~1 MB of Python objects, so a 1M-row batch's
+# worker holds the plain file's bytes and one chunk, not a million row objects and their lines.
+_CHUNK_ROWS = 10_000
+_ROWS_SQL = ("SELECT seq, account, name, amount, result_code, result_message FROM payroll_payrollrow"
+             " WHERE batch_id = %s ORDER BY seq")  # the unique (batch, seq) index serves this order
+
+
+def _return_row_chunks(batch_id: int) -> Iterator[list[ReturnRow]]:
+    """The batch's rows in seq order, a chunk at a time."""
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            # Only PostgreSQL hands a raw NUMERIC back as Decimal; SQLite (the demo) gives int or float.
+            cursor.execute(_ROWS_SQL, [batch_id])
+            yield [ReturnRow(seq, account, name, Decimal(str(amount)).quantize(_CENT), code, message)
+                   for seq, account, name, amount, code, message in cursor.fetchall()]
+            return
+        # COPY TO streams the rows as PostgreSQL produces them, so memory stays flat in the row count
+        # (fetchall held all of a 1M-row batch at once); unlike a named cursor it also works behind
+        # PgBouncer in transaction mode. psycopg parses each row (numeric -> Decimal) in C.
+        with cursor.cursor.copy(f"COPY ({_ROWS_SQL}) TO STDOUT", [batch_id]) as copy:
+            copy.set_types(["int4", "text", "text", "numeric", "text", "text"])
+            chunk: list[ReturnRow] = []
+            for seq, account, name, amount, code, message in copy.rows():
+                chunk.append(ReturnRow(seq, account, name, amount, code, message))
+                if len(chunk) == _CHUNK_ROWS:
+                    yield chunk
+                    chunk = []
+            if chunk:
+                yield chunk
+
+
 def return_content_build(*, batch: PayrollBatch, version: str = RETURN_DIGEST_VERSION) -> ReturnContent:
     """Build the plain return file from the batch's rows as they are now (also used by reconciliation,
-    with the version the stored file was written in). Version 2 carries the payroll file's digest."""
-    with connection.cursor() as cursor:
-        # The unique (batch, seq) index serves this order; one round trip, no model instances.
-        cursor.execute(
-            "SELECT seq, account, name, amount, result_code, result_message FROM payroll_payrollrow"
-            " WHERE batch_id = %s ORDER BY seq",
-            [batch.pk],
-        )
-        fetched = cursor.fetchall()
-    if connection.vendor != "postgresql":
-        # Only PostgreSQL hands a raw NUMERIC back as Decimal; SQLite (the demo) gives int or float.
-        fetched = [(seq, account, name, Decimal(str(amount)).quantize(_CENT), code, message)
-                   for seq, account, name, amount, code, message in fetched]
-    rows = [ReturnRow(seq, account, name, amount, code, message)
-            for seq, account, name, amount, code, message in fetched]
-    ok_count = 0
-    ok_amount = bad_amount = _ZERO
-    for row in rows:
-        if row.result_code == RESULT_PAID:
-            ok_count += 1
-            ok_amount += row.amount
-        else:
-            bad_amount += row.amount
+    with the version the stored file was written in). Version 2 carries the payroll file's digest.
+
+    The header carries the totals, so they are summed first (in the database); the rows then stream
+    through ``return_dump`` a chunk at a time, each chunk's lines appended after the header, and the
+    streamed rows are counted again: a file whose header disagrees with its rows is never made."""
+    totals = PayrollRow.objects.filter(batch_id=batch.pk).aggregate(
+        rows=Count("id"), ok_count=Count("id", filter=Q(result_code=RESULT_PAID)),
+        ok_amount=Sum("amount", filter=Q(result_code=RESULT_PAID)),
+        bad_amount=Sum("amount", filter=~Q(result_code=RESULT_PAID)),
+    )
+    record_count, ok_count = totals["rows"], totals["ok_count"]
+    ok_amount = (totals["ok_amount"] or _ZERO).quantize(_CENT)
+    bad_amount = (totals["bad_amount"] or _ZERO).quantize(_CENT)
     header = ReturnHeader(
         format_version=version, agreement_no=batch.agreement.number,
         payer_unit_no=batch.agreement.payer_unit_no, batch_no=batch.batch_no or "", pay_date=batch.pay_date,
-        success_count=ok_count, success_amount=ok_amount, failure_count=len(rows) - ok_count,
+        success_count=ok_count, success_amount=ok_amount, failure_count=record_count - ok_count,
         failure_amount=bad_amount, fee_charged=batch.fee_charged,
         payroll_digest=(batch.digest or "") if version == RETURN_DIGEST_VERSION else "",
         original_batch_no=(batch.corrects.batch_no or "") if batch.corrects_id and version == RETURN_DIGEST_VERSION
         else "",  # 更正: the original batch this correction paid again
     )
+    # The format lives in payroll_exchange.formats alone: a chunk is dumped with the header and the
+    # header's bytes cut off again, so these bytes are exactly return_dump of all rows at once.
+    head = return_dump(ReturnRecord(header=header, rows=[]))
+    out = io.BytesIO()
+    out.write(head)
+    seen = seen_ok = 0
+    seen_ok_amount = seen_bad_amount = _ZERO
+    for chunk in _return_row_chunks(batch.pk):
+        out.write(memoryview(return_dump(ReturnRecord(header=header, rows=chunk)))[len(head):])
+        seen += len(chunk)
+        for row in chunk:
+            if row.result_code == RESULT_PAID:
+                seen_ok += 1
+                seen_ok_amount += row.amount
+            else:
+                seen_bad_amount += row.amount
+    if (seen, seen_ok, seen_ok_amount, seen_bad_amount) != (record_count, ok_count, ok_amount, bad_amount):
+        raise RuntimeError(f"batch {batch.pk}: the rows changed while its return file was written")
     return ReturnContent(
-        data=return_dump(ReturnRecord(header=header, rows=rows)), record_count=len(rows),
-        success_count=ok_count, success_amount=ok_amount, failure_count=len(rows) - ok_count,
-        failure_amount=bad_amount, fee_charged=batch.fee_charged,
+        data=out.getvalue(), record_count=record_count, success_count=ok_count, success_amount=ok_amount,
+        failure_count=record_count - ok_count, failure_amount=bad_amount, fee_charged=batch.fee_charged,
     )
 
 
