@@ -48,6 +48,7 @@ UPLOAD_DEFAULT_BYTES = 50 * 1024 * 1024
 UPLOAD_BYTES_PER_ROW = 200
 
 MET, OVER, FAILED = "met", "OVER", "FAILED"
+WORKLOAD_WIDTH = 110  # the table stays readable in a terminal and in docs/performance.md
 
 
 @dataclass
@@ -176,6 +177,7 @@ def p6_rows(*, at_n: dict[str, PartRun], at_10n: dict[str, PartRun]) -> list[Row
     worker's peak RSS at 10×N (aim ≤ 512 MB), which the parts report in extra["worker_peak_rss_mb"]."""
     rows: list[Row] = []
     worker_rss: list[float] = []
+    rss_parts: list[str] = []
     for key, label in P6_SOURCES:
         part = next(name for name in P6_PARTS if key in PARTS[name][1])
         small, big = at_n.get(part), at_10n.get(part)
@@ -194,13 +196,15 @@ def p6_rows(*, at_n: dict[str, PartRun], at_10n: dict[str, PartRun]) -> list[Row
                         status=MET if ratio <= P6_GROWTH_AIM else OVER, unit=m_big.unit))
         rss = [m.extra["worker_peak_rss_mb"] for m in big.measurements if "worker_peak_rss_mb" in m.extra]
         worker_rss.extend(rss)
+        rss_parts += [part] if rss else []
     if not any(r.status == FAILED for r in rows) or worker_rss:
         n10 = max((r.rows for r in at_10n.values()), default=0)
         if worker_rss:
             peak = max(worker_rss)
             rows.append(Row(key="P6", workload=f"worker peak RSS at {n10:,} rows", rows=n10, ours=peak,
                             baseline=None, baseline_label="", aim=f"≤ {P6_RSS_AIM_MB:g} MB",
-                            status=MET if peak <= P6_RSS_AIM_MB else OVER, unit="MB"))
+                            status=MET if peak <= P6_RSS_AIM_MB else OVER, unit="MB",
+                            note="" if len(rss_parts) == len(P6_PARTS) else f"reported by {', '.join(rss_parts)} only"))
         else:
             rows.append(Row(key="P6", workload=f"worker peak RSS at {n10:,} rows", rows=n10, ours=None,
                             baseline=None, baseline_label="", aim=f"≤ {P6_RSS_AIM_MB:g} MB", status=OVER,
@@ -221,6 +225,8 @@ def table_format(rows: list[Row]) -> str:
     for r in rows:
         ratio = "—" if r.ratio is None else f"{r.ratio:.2f}×"
         workload = r.workload if not r.note else f"{r.workload} [{r.note}]"
+        if len(workload) > WORKLOAD_WIDTH:  # a long error: its whole text is in --json and the kept log
+            workload = workload[:WORKLOAD_WIDTH - 1] + "…"
         body.append((r.key, workload, _number(r.ours, r.unit), _number(r.baseline, r.unit), ratio, r.aim or "—",
                      r.status))
     widths = [max(len(line[i]) for line in (head, *body)) for i in range(len(head))]

@@ -212,3 +212,41 @@ def test_growth_series_and_plot_from_runs_at_three_sizes(tmp_path):
     assert [p["rows"] for p in series["P4"]["points"]] == [10_000]
     assert series["P5"]["baseline_label"] == "baseline of P5"
     assert (tmp_path / "growth.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_p6_says_which_part_reported_the_rss_when_one_did_not():
+    at_n = {"intake": run("intake", 100_000, measurement("P1", 3.0)),
+            "payday": run("payday", 100_000, measurement("P4", 2.0))}
+    at_10n = {"intake": run("intake", 1_000_000, measurement("P1", 30.0, rows=1_000_000, worker_peak_rss_mb=220.0)),
+              "payday": run("payday", 1_000_000, measurement("P4", 20.0, rows=1_000_000))}
+
+    rss = harness.p6_rows(at_n=at_n, at_10n=at_10n)[-1]
+
+    assert (rss.ours, rss.status, rss.note) == (220.0, "met", "reported by intake only")
+
+
+def test_a_long_error_is_cut_in_the_table_and_kept_whole_in_the_row():
+    error = "exit 1: " + "x" * 300
+    rows = harness.rows_from_runs([run("parse", 100_000, error=error)])
+
+    line = cells(harness.table_format(rows).splitlines()[2])
+
+    assert len(line[1]) == harness.WORKLOAD_WIDTH
+    assert line[1].endswith("…")
+    assert rows[0].workload == f"parse: {error}"
+
+
+def test_a_part_failing_at_n_is_not_run_again_at_10n(fake_parts, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("FAKE_PART_FAIL", "1")
+    monkeypatch.setattr(harness, "scratch_dir", lambda: str(tmp_path))
+    out = tmp_path / "bench.json"
+
+    status = bench_cli.main(["--rows", "1000", "--only", "P6", "--json", str(out)])
+
+    capsys.readouterr()
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert status == 1
+    assert [(p["name"], p["rows"]) for p in report["parts"]] == [("intake", 1000), ("payday", 1000)]
+    # The parts' own failures are shown (they explain P6), then both P6 rows.
+    assert [(r["key"], r["status"]) for r in report["table"]] == [("P1", "FAILED"), ("P4,P5", "FAILED"),
+                                                                 ("P6", "FAILED"), ("P6", "FAILED")]
