@@ -22,7 +22,8 @@ from cryptography.hazmat.primitives import serialization
 from apps.h2h.tls import server_certificate_issue
 from payroll_client.online import tls_context
 from payroll_exchange import pki
-from tests.client.conftest import USBKEY_PIN
+from tests.client.conftest import AGREEMENT_A, USBKEY_PIN
+from tests.client.test_returns import sealed_by
 
 PIN = {"PAYROLL_CLIENT_PIN": USBKEY_PIN}
 SEALED = b"0\x82 sealed payroll file bytes"
@@ -61,6 +62,8 @@ class FakeBank:
     url: str = ""
     seen: list[Seen] = field(default_factory=list)
     keys: dict[str, dict] = field(default_factory=dict)
+    routes: dict[str, object] = field(default_factory=dict)  # GET path → JSON body, or bytes
+    confirmed: bool = False
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, object]:
         if method == "POST" and path.startswith("/api/h2h/v1/files/"):
@@ -70,10 +73,18 @@ class FakeBank:
             self.keys[key] = {"kind": "payroll", "id": 7, "status": "validating", "queued": True,
                               "url": "/api/h2h/v1/batches/7/"}
             return 202, {}, self.keys[key]
-        routes = {"/api/h2h/v1/batches/7/": BATCH, "/api/h2h/v1/batches/7/result/?page=1": RESULT,
+        if method == "POST" and path == "/api/h2h/v1/batches/7/confirm/":
+            self.confirmed = True
+            return 200, {}, {"id": 7, "status": "storing", "queued": True}
+        if path in self.routes:
+            return 200, {}, self.routes[path]
+        batch = {**BATCH, "status": "stored", "label": "成功", "actions": []} if self.confirmed else BATCH
+        routes = {"/api/h2h/v1/batches/7/": batch, "/api/h2h/v1/batches/7/result/?page=1": RESULT,
                   "/api/h2h/v1/batches/8/": INVALID, "/api/h2h/v1/batches/8/result/?page=1": INVALID_RESULT}
         if path == "/api/h2h/v1/batches/502/":
             return 502, {}, b"<html>502 Bad Gateway</html>"
+        if path == "/api/h2h/v1/batches/400/":  # what nginx answers when the client certificate fails
+            return 400, {}, b"<html><center>The SSL certificate error</center></html>"
         if method == "GET" and path in routes:
             return 200, {}, routes[path]
         return 404, {}, NOT_FOUND
@@ -89,7 +100,8 @@ def _handler(bank: FakeBank):
             status, headers, answer = bank.answer(self.command, self.path, dict(self.headers), body)
             data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "text/html" if isinstance(answer, bytes) else "application/json")
+            self.send_header("Content-Type", "application/octet-stream" if isinstance(answer, bytes)
+                             else "application/json")
             self.send_header("Content-Length", str(len(data)))
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -281,3 +293,78 @@ def test_status_needs_the_information_query_tick(client, https_bank, bank_root):
     result = client.run("status", "7", "--server", bank.url, user="0003", env=PIN)  # 0003 has 协议查询 only
     assert result.returncode == 2
     assert bank.seen == []
+
+
+def test_submit_with_confirm_confirms_once_pre_validated(client, https_bank, bank_root, tmp_path):
+    bank = https_bank(server_root=bank_root, client_root=bank_root)
+    sealed = tmp_path / "PAY.p7m"
+    sealed.write_bytes(SEALED)
+    result = client.ok("submit", str(sealed), "--confirm", "--server", bank.url, env=PIN)
+    [confirm] = [s for s in bank.seen if s.path == "/api/h2h/v1/batches/7/confirm/"]
+    assert confirm.headers["Idempotency-Key"] == "payroll-client-confirm-7"
+    assert "已确认入库 confirmed: 平台编号 id 7" in result.stdout
+    assert "状态 status: 成功 (stored)" in result.stdout
+
+
+def test_nginxs_certificate_error_page_reads_as_the_key_refused(client, https_bank, bank_root):
+    bank = https_bank(server_root=bank_root, client_root=bank_root)
+    result = client.run("status", "400", "--server", bank.url, env=PIN)
+    assert result.returncode == 1
+    assert "拒绝了本机 USBKEY 的证书" in result.stderr
+
+
+def _returns_listed(bank: FakeBank, *, sealed: bytes, pain002: bytes | None) -> None:
+    documents = [{"kind": "return_file", "name": "RET_B202612_20261201.p7m", "media_type": "application/pkcs7-mime",
+                  "url": "/api/h2h/v1/returns/7/download/"}]
+    if pain002 is not None:
+        documents.append({"kind": "pain002", "name": "PSR_B202612_returned.xml", "media_type": "application/xml",
+                          "url": "/api/h2h/v1/batches/7/pain002/"})
+        bank.routes["/api/h2h/v1/batches/7/pain002/"] = pain002
+    bank.routes["/api/h2h/v1/returns/"] = [{
+        "batch_id": 7, "batch_no": "B202612", "pay_date": "2026-12-01", "file_id": "f" * 32,
+        "business_date": "2026-12-02", "size": len(sealed), "digest": hashlib.sha256(sealed).hexdigest(),
+        "record_count": 4, "success_count": 2, "success_amount": "2005.00", "failure_count": 2,
+        "failure_amount": "2007.00", "fee_charged": "3.00", "documents": documents}]
+    bank.routes["/api/h2h/v1/returns/7/download/"] = sealed
+
+
+def test_fetch_returns_downloads_decrypts_and_keeps_the_pain002_beside(client, https_bank, bank_root, bank_identity,
+                                                                       enterprise_a, out_dir):
+    bank = https_bank(server_root=bank_root, client_root=bank_root)
+    sealed = sealed_by(bank_identity, enterprise_a)
+    _returns_listed(bank, sealed=sealed, pain002=b"<Document>pain.002</Document>")
+
+    online = {**PIN, "PAYROLL_CLIENT_SERVER": bank.url}  # the address from the environment this time
+    result = client.ok("fetch-returns", "--out", str(out_dir), env=online)
+
+    # What 文件回盘 prints and writes, from the same code.
+    assert "回盘完成 return file decrypted: 成功 paid 2 笔 2005.00 元, 失败 failed 2 笔 2007.00 元" in result.stdout
+    stem = f"RET_{AGREEMENT_A}_B202612_20261201"
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted([
+        "RET_B202612_20261201.p7m", "PSR_B202612_returned.xml", f"{stem}.csv", f"{stem}.xlsx",
+        f"{stem}_回盘清单.txt", f"{stem}_回盘清单.pdf", f"{stem}_更正表.xlsx"])
+    assert (out_dir / "RET_B202612_20261201.p7m").read_bytes() == sealed  # still encrypted, as downloaded
+    assert (out_dir / "PSR_B202612_returned.xml").read_bytes() == b"<Document>pain.002</Document>"
+    assert "失败笔数 Failed: 2" in (out_dir / f"{stem}_回盘清单.txt").read_text(encoding="utf-8")
+    assert "warning" not in result.stdout  # the decrypted totals equal the bank's list
+    history = client.ok("history").stdout
+    assert "return" in history
+
+    downloads = len([s for s in bank.seen if s.path.endswith("/download/")])
+    again = client.ok("fetch-returns", "--out", str(out_dir), env=online)
+    assert "没有新的回盘文件 no new return files" in again.stdout
+    assert len([s for s in bank.seen if s.path.endswith("/download/")]) == downloads
+
+
+def test_fetch_returns_refuses_a_return_file_the_bank_did_not_sign(client, https_bank, bank_root, foreign_root,
+                                                                   enterprise_a, out_dir):
+    impostor = pki.cert_issue(issuer=foreign_root, common_name="impostor", organization="x", role="bank",
+                              now=datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    bank = https_bank(server_root=bank_root, client_root=bank_root)
+    _returns_listed(bank, sealed=sealed_by(impostor, enterprise_a), pain002=None)
+    result = client.run("fetch-returns", "--out", str(out_dir), "--server", bank.url, env=PIN)
+    assert result.returncode == 2
+    assert "错误 error [cert_untrusted]: 文件签名证书不是由已导入的银行根证书签发的" in result.stderr
+    # Only the download is kept (for the bank to look at); nothing decrypted, nothing recorded.
+    assert [p.name for p in out_dir.iterdir()] == ["RET_B202612_20261201.p7m"]
+    assert "return" not in client.ok("history").stdout
