@@ -243,7 +243,8 @@ def _online(sub) -> None:  # noqa: ANN001 - argparse's private subparsers action
     p = sub.add_parser("submit", help="联机提交 — send a payroll (or employee) file to the bank online (PIN); "
                                       "wait for pre-validation")
     p.add_argument("file", help="加密后的文件 the file 文件加密 wrote (.p7m)")
-    _agreement(p)
+    p.add_argument("--agreement", help="协议编号 agreement number (needed only when the USB key's certificate is "
+                                       "bound to several)")
     p.add_argument("--kind", choices=["payroll", "pain001", "employees"], default=None,
                    help="文件类型 file kind (default: as this PC made it, else payroll)")
     p.add_argument("--confirm", action="store_true", help="预校验通过后即确认入库 confirm when pre-validation passes")
