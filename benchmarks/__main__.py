@@ -60,7 +60,10 @@ def _growth_run(args: argparse.Namespace, workdir: str) -> tuple[list[harness.Ro
         harness.growth_plot(series, DOCS / "growth.png")
     (DOCS / "growth.json").write_text(json.dumps(series, indent=1, ensure_ascii=False), encoding="utf-8")
     _progress(f"growth: {DOCS / 'growth.png'} and growth.json")
-    return harness.rows_from_runs(runs), runs
+    table = harness.rows_from_runs(runs)
+    for row in table:  # one row per size here: the size belongs in the row
+        row.workload = f"{row.workload} at {row.rows:,} rows"
+    return table, runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         table, runs = (_growth_run if args.growth else _table_run)(args, workdir)
         machine["load_after"] = harness.load_average()
+        if not args.growth:
+            print(f"{args.rows:,} rows per part; P6 compares {10 * args.rows:,} with {args.rows:,}")
         print(harness.table_format(table))
         print()
         print("\n".join(harness.machine_lines(machine)))

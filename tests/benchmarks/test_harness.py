@@ -250,3 +250,19 @@ def test_a_part_failing_at_n_is_not_run_again_at_10n(fake_parts, monkeypatch, tm
     # The parts' own failures are shown (they explain P6), then both P6 rows.
     assert [(r["key"], r["status"]) for r in report["table"]] == [("P1", "FAILED"), ("P4,P5", "FAILED"),
                                                                  ("P6", "FAILED"), ("P6", "FAILED")]
+
+
+def test_growth_mode_writes_the_plot_and_figures(fake_parts, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("FAKE_PART_KEYS", "P1,P4,P5")
+    monkeypatch.setattr(bench_cli, "DOCS", tmp_path / "performance")
+
+    status = bench_cli.main(["--growth", "--growth-rows", "1000,10000"])
+
+    printed = capsys.readouterr().out
+    figures = json.loads((tmp_path / "performance" / "growth.json").read_text(encoding="utf-8"))
+    assert status == 0
+    assert sorted(figures) == ["P1", "P4", "P5"]
+    assert figures["P4"]["points"] == [{"rows": 1000, "ours": 1.0, "baseline": 0.5},
+                                       {"rows": 10000, "ours": 10.0, "baseline": 5.0}]
+    assert (tmp_path / "performance" / "growth.png").read_bytes()[:4] == b"\x89PNG"
+    assert ["P1", "fake P1 at 10,000 rows", "10.000 s", "5.000 s", "2.00×", "≤ 2.5×", "met"] in table_rows(printed)
