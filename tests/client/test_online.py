@@ -146,6 +146,12 @@ def https_bank(tmp_path: Path) -> Iterator:
         server.server_close()
 
 
+@pytest.fixture
+def bank(https_bank, bank_root) -> FakeBank:
+    """The bank as it should be: its certificate from the bank root, the USB key's accepted."""
+    return https_bank(server_root=bank_root, client_root=bank_root)
+
+
 # -- the key file handed to ssl ----------------------------------------------------------------
 
 def test_ssl_gets_an_encrypted_key_file_that_is_gone_afterwards(enterprise_a, bank_root, monkeypatch):
@@ -190,9 +196,7 @@ def test_the_key_file_is_removed_when_ssl_refuses_it(enterprise_a, bank_root, mo
 
 # -- submit / status against a bank on loopback ------------------------------------------------------
 
-def test_submit_sends_the_file_with_its_digest_as_key_and_a_resend_replays(client, https_bank, bank_root,
-                                                                           enterprise_a, tmp_path):
-    bank = https_bank(server_root=bank_root, client_root=bank_root)
+def test_submit_sends_the_file_with_its_digest_as_key_and_a_resend_replays(client, bank, enterprise_a, tmp_path):
     sealed = tmp_path / "PAY_DF2026000001_B202612_20261205.p7m"
     sealed.write_bytes(SEALED)
 
@@ -218,8 +222,7 @@ def test_submit_sends_the_file_with_its_digest_as_key_and_a_resend_replays(clien
     assert "replayed" in log
 
 
-def test_status_of_a_refused_batch_lists_its_row_errors(client, https_bank, bank_root):
-    bank = https_bank(server_root=bank_root, client_root=bank_root)
+def test_status_of_a_refused_batch_lists_its_row_errors(client, bank):
     result = client.run("status", "8", "--server", bank.url, env=PIN)
     assert result.returncode == 2
     assert "错误 error [batch_invalid]: 银行预校验未通过, 批次 B202612 未入库 (2 处错误)" in result.stderr
@@ -228,8 +231,7 @@ def test_status_of_a_refused_batch_lists_its_row_errors(client, https_bank, bank
     assert "Traceback" not in result.stdout + result.stderr
 
 
-def test_the_apis_error_body_is_shown_in_both_languages(client, https_bank, bank_root):
-    bank = https_bank(server_root=bank_root, client_root=bank_root)
+def test_the_apis_error_body_is_shown_in_both_languages(client, bank):
     missing = client.run("status", "999", "--server", bank.url, env=PIN)
     assert missing.returncode == 2
     assert "错误 error [not_found]: 银行拒绝 (HTTP 404): 没有找到该记录" in missing.stderr
@@ -261,22 +263,20 @@ def test_a_gateway_that_refuses_the_usb_key_says_so(client, https_bank, foreign_
     assert picky.seen == []
 
 
-def test_no_server_no_answer_and_a_wrong_pin(client, https_bank, bank_root, tmp_path):
+def test_no_server_no_answer_and_a_wrong_pin(client, bank):
     result = client.run("status", "7", env=PIN)
     assert result.returncode == 2
     assert "[server_missing]" in result.stderr
     closed = client.run("status", "7", "--server", "https://127.0.0.1:1", env=PIN)
     assert closed.returncode == 1
     assert "无法连接银企直连地址 https://127.0.0.1:1" in closed.stderr
-    bank = https_bank(server_root=bank_root, client_root=bank_root)
     wrong = client.run("status", "7", "--server", bank.url, env={"PAYROLL_CLIENT_PIN": "000000"})
     assert wrong.returncode == 2
     assert "[usbkey_pin]" in wrong.stderr
     assert bank.seen == []
 
 
-def test_the_administrator_stores_the_address(client, https_bank, bank_root):
-    bank = https_bank(server_root=bank_root, client_root=bank_root)
+def test_the_administrator_stores_the_address(client, bank):
     refused = client.run("server", bank.url)  # 0001 is no administrator
     assert refused.returncode == 2
     assert "未设置" in client.ok("server").stdout
@@ -288,15 +288,13 @@ def test_the_administrator_stores_the_address(client, https_bank, bank_root):
     assert "[server_url]" in bad.stderr
 
 
-def test_status_needs_the_information_query_tick(client, https_bank, bank_root):
-    bank = https_bank(server_root=bank_root, client_root=bank_root)
+def test_status_needs_the_information_query_tick(client, bank):
     result = client.run("status", "7", "--server", bank.url, user="0003", env=PIN)  # 0003 has 协议查询 only
     assert result.returncode == 2
     assert bank.seen == []
 
 
-def test_submit_with_confirm_confirms_once_pre_validated(client, https_bank, bank_root, tmp_path):
-    bank = https_bank(server_root=bank_root, client_root=bank_root)
+def test_submit_with_confirm_confirms_once_pre_validated(client, bank, tmp_path):
     sealed = tmp_path / "PAY.p7m"
     sealed.write_bytes(SEALED)
     result = client.ok("submit", str(sealed), "--confirm", "--server", bank.url, env=PIN)
@@ -306,8 +304,7 @@ def test_submit_with_confirm_confirms_once_pre_validated(client, https_bank, ban
     assert "状态 status: 成功 (stored)" in result.stdout
 
 
-def test_nginxs_certificate_error_page_reads_as_the_key_refused(client, https_bank, bank_root):
-    bank = https_bank(server_root=bank_root, client_root=bank_root)
+def test_nginxs_certificate_error_page_reads_as_the_key_refused(client, bank):
     result = client.run("status", "400", "--server", bank.url, env=PIN)
     assert result.returncode == 1
     assert "拒绝了本机 USBKEY 的证书" in result.stderr
@@ -328,9 +325,8 @@ def _returns_listed(bank: FakeBank, *, sealed: bytes, pain002: bytes | None) -> 
     bank.routes["/api/h2h/v1/returns/7/download/"] = sealed
 
 
-def test_fetch_returns_downloads_decrypts_and_keeps_the_pain002_beside(client, https_bank, bank_root, bank_identity,
-                                                                       enterprise_a, out_dir):
-    bank = https_bank(server_root=bank_root, client_root=bank_root)
+def test_fetch_returns_downloads_decrypts_and_keeps_the_pain002_beside(client, bank, bank_identity, enterprise_a,
+                                                                       out_dir):
     sealed = sealed_by(bank_identity, enterprise_a)
     _returns_listed(bank, sealed=sealed, pain002=b"<Document>pain.002</Document>")
 
@@ -356,11 +352,10 @@ def test_fetch_returns_downloads_decrypts_and_keeps_the_pain002_beside(client, h
     assert len([s for s in bank.seen if s.path.endswith("/download/")]) == downloads
 
 
-def test_fetch_returns_refuses_a_return_file_the_bank_did_not_sign(client, https_bank, bank_root, foreign_root,
-                                                                   enterprise_a, out_dir):
+def test_fetch_returns_refuses_a_return_file_the_bank_did_not_sign(client, bank, foreign_root, enterprise_a,
+                                                                   out_dir):
     impostor = pki.cert_issue(issuer=foreign_root, common_name="impostor", organization="x", role="bank",
                               now=datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
-    bank = https_bank(server_root=bank_root, client_root=bank_root)
     _returns_listed(bank, sealed=sealed_by(impostor, enterprise_a), pain002=None)
     result = client.run("fetch-returns", "--out", str(out_dir), "--server", bank.url, env=PIN)
     assert result.returncode == 2
