@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import connection, connections, transaction
 from django.db.models.functions import Now
 
 from apps.ledger.models import PaydayRun
@@ -27,7 +28,12 @@ _LOCK_CLASS = 70_1001
 
 
 def _advisory(sql: str, run_id: int) -> bool:
-    with connection.cursor() as cursor:
+    # A session lock lives on the server session it was taken on. Behind PgBouncer in transaction
+    # mode (DATABASE_POOLER) that session serves other clients after each commit: the unlock could
+    # land on another one (the lock leaks) and another client's sweep could take it again
+    # (re-entrant) and call a live run abandoned. So the lock goes over SESSION_LOCK_DATABASE: the
+    # default connection, or behind a pooler the direct one that stays this worker's.
+    with connections[settings.SESSION_LOCK_DATABASE].cursor() as cursor:
         cursor.execute(sql, [_LOCK_CLASS, run_id])
         return bool(cursor.fetchone()[0])
 

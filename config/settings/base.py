@@ -113,6 +113,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env_typed("DATABASE_CONN_MAX_AGE", int, default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# DATABASE_POOLER=pgbouncer: DATABASE_URL names PgBouncer in transaction mode (docs/scaling.md). A
+# server session is this client's for one transaction only, so nothing may outlive a transaction:
+# no server-side cursors (.iterator() outside atomic keeps a named cursor open across statements;
+# Django already sends no prepared statements), and the pay-day run's session advisory lock, held
+# across the run's many transactions, goes over DATABASE_DIRECT_URL, a connection straight to
+# PostgreSQL that stays this worker's (apps/ledger/payday_recovery.py uses SESSION_LOCK_DATABASE).
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="").strip().lower()
+SESSION_LOCK_DATABASE = "default"
+if DATABASE_POOLER:
+    if DATABASE_POOLER != "pgbouncer":
+        raise ImproperlyConfigured(f"DATABASE_POOLER must be empty or pgbouncer, not {DATABASE_POOLER!r}")
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_POOLER=pgbouncer needs a PostgreSQL DATABASE_URL")
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["direct"] = env_db("DATABASE_DIRECT_URL")
+    if DATABASES["direct"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_DIRECT_URL must be a PostgreSQL URL (the server behind PgBouncer)")
+    DATABASES["direct"]["CONN_HEALTH_CHECKS"] = True
+    SESSION_LOCK_DATABASE = "direct"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
