@@ -11,12 +11,12 @@ import os
 from benchmarks.results import Measurement, part_main
 
 
-def measure(rows: int) -> list[Measurement]:
+def measure(rows: int, keys: tuple[str, ...] | None = None) -> list[Measurement]:
     if os.environ.get("FAKE_PART_FAIL"):
         raise RuntimeError(f"stored {rows - 1} rows, the file has {rows}")
     extra = {"worker_peak_rss_mb": float(os.environ["FAKE_PART_RSS"])} if os.environ.get("FAKE_PART_RSS") else {}
     extra["upload_max_bytes"] = os.environ.get("UPLOAD_MAX_BYTES", "")
-    keys = os.environ.get("FAKE_PART_KEYS", "P1").split(",")
+    keys = keys or tuple(os.environ.get("FAKE_PART_KEYS", "P1").split(","))
     # Time grows linearly with rows: 1 ms per row, the baseline half of it.
     return [Measurement(key=key, workload=f"fake {key}", rows=rows, ours=rows / 1000, baseline=rows / 2000,
                         baseline_label="half of ours", aim="≤ 2.5×", met=True, extra=extra) for key in keys]

@@ -12,6 +12,7 @@ from benchmarks import harness
 from benchmarks.results import Measurement
 
 FAKE = "tests.benchmarks.fake_part"
+FAKE_PAYDAY = "tests.benchmarks.fake_payday_part"
 
 
 def measurement(key: str, ours: float, *, rows: int = 100_000, baseline: float | None = 1.0, met: bool = True,
@@ -161,11 +162,10 @@ def test_the_10n_run_gets_the_raised_upload_limit(tmp_path):
 @pytest.fixture
 def fake_parts(monkeypatch):
     """Every part is the fake part; intake reports P1, pay day P4 and P5."""
-    monkeypatch.setattr(harness, "PARTS", {"intake": (FAKE, ("P1",)), "payday": (FAKE, ("P4", "P5"))})
+    monkeypatch.setattr(harness, "PARTS", {"intake": (FAKE, ("P1",)), "payday": (FAKE_PAYDAY, ("P4", "P5"))})
 
 
 def test_the_command_prints_one_table_with_p6_and_writes_the_json(fake_parts, monkeypatch, tmp_path, capsys):
-    monkeypatch.setenv("FAKE_PART_KEYS", "P1,P4,P5")
     monkeypatch.setenv("FAKE_PART_RSS", "200")
     out = tmp_path / "bench.json"
 
@@ -253,7 +253,6 @@ def test_a_part_failing_at_n_is_not_run_again_at_10n(fake_parts, monkeypatch, tm
 
 
 def test_growth_mode_writes_the_plot_and_figures(fake_parts, monkeypatch, tmp_path, capsys):
-    monkeypatch.setenv("FAKE_PART_KEYS", "P1,P4,P5")
     monkeypatch.setattr(bench_cli, "DOCS", tmp_path / "performance")
 
     status = bench_cli.main(["--growth", "--growth-rows", "1000,10000"])
