@@ -47,7 +47,7 @@ def _table_run(args: argparse.Namespace, workdir: str) -> tuple[list[harness.Row
                if name in at_n and at_n[name].error is None]
         runs += big
         table = sorted(table + harness.p6_rows(at_n=at_n, at_10n={r.name: r for r in big}),
-                       key=harness._key_order)
+                       key=harness.key_order)
     return table, runs
 
 

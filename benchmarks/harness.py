@@ -158,10 +158,10 @@ def rows_from_runs(runs: list[PartRun]) -> list[Row]:
         rows.extend(Row(key=key, workload=f"{run.name}: reported no {key}", rows=run.rows, ours=None,
                         baseline=None, baseline_label="", aim="", status=FAILED)
                     for key in run.expected if key not in reported)
-    return sorted(rows, key=_key_order)
+    return sorted(rows, key=key_order)
 
 
-def _key_order(row: Row) -> tuple[int, str]:
+def key_order(row: Row) -> tuple[int, str]:
     digits = "".join(c for c in row.key.split(",")[0] if c.isdigit())
     return (int(digits) if digits else 99, row.key)
 
