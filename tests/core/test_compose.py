@@ -6,6 +6,7 @@ import re
 
 import yaml
 
+from config.queues import queue_names
 from tests.support.processes import PROJECT_DIR
 
 
@@ -15,15 +16,40 @@ def _compose() -> dict:
 
 def test_the_stack_has_every_service_the_readme_names():
     services = _compose()["services"]
-    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "beat", "nginx-config", "nginx"}
+    assert set(services) == {"postgres", "pgbouncer", "redis", "migrate", "web", "worker", "worker-payday", "beat",
+                             "nginx-config", "nginx"}
     assert services["web"]["command"][0] == "gunicorn"
     # 银企直连: nginx reaches gunicorn on the unix socket they share, the one place the certificate header counts.
     assert "unix:/run/payroll/gunicorn.sock" in services["web"]["command"]
     assert "app-socket:/run/payroll" in services["nginx"]["volumes"]
     assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "worker-payday", "beat"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_the_stage_workers_consume_every_queue_between_them():
+    services = _compose()["services"]
+    consumed = []
+    for name in ("worker", "worker-payday"):
+        command = services[name]["command"]
+        assert command[:4] == ["celery", "-A", "config", "worker"]
+        consumed += command[command.index("-Q") + 1].split(",")
+    # CELERY_QUEUE is unset in compose: the default queue is "payroll" (config/settings/base.py).
+    assert sorted(consumed) == sorted(queue_names(default="payroll"))
+
+
+def test_the_app_reaches_postgresql_through_pgbouncer_in_transaction_mode():
+    services = _compose()["services"]
+    assert services["pgbouncer"]["environment"]["POOL_MODE"] == "transaction"
+    env = services["web"]["environment"]
+    assert "@pgbouncer:6432/" in env["DATABASE_URL"]
+    assert env["DATABASE_POOLER"] == "pgbouncer"
+    assert "@postgres:5432/" in env["DATABASE_DIRECT_URL"]  # the pay-day lock's direct connection
+    # Migrations go straight to PostgreSQL.
+    migrate = services["migrate"]["environment"]
+    assert "@postgres:5432/" in migrate["DATABASE_URL"]
+    assert migrate["DATABASE_POOLER"] == ""
 
 
 def test_secrets_have_no_default_and_production_settings_are_used():
