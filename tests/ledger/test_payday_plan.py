@@ -1,0 +1,46 @@
+"""Pay day's planner settings (work_mem, no nested loops) hold for the posting's transaction only:
+SET LOCAL, so the next transaction on the connection (behind PgBouncer in transaction mode: another
+client's) runs with the server's settings."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from apps.ledger.models import AccountStatus
+from apps.ledger.payday import payday_batch_post
+from apps.ledger.services import ledger_fee_income_account
+from tests.ledger.factories import (
+    agreement_make,
+    batch_make,
+    company_make,
+    employee_accounts_make,
+    settlement_account_make,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PAY_DATE = date(2026, 12, 1)
+
+
+def _settings() -> tuple[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('work_mem'), current_setting('enable_nestloop')")
+        return cursor.fetchone()
+
+
+def test_the_posting_settings_end_with_its_transaction(business_clock, enterprise_a) -> None:
+    agreement = agreement_make(company=company_make(), identity=enterprise_a, fee_per_payment=Decimal("1.00"))
+    employee_accounts_make([("6222000000000001", "张三", AccountStatus.NORMAL)])
+    ledger_fee_income_account()
+    settlement_account_make(agreement=agreement, balance=Decimal("10000.00"))
+    batch = batch_make(agreement=agreement, rows=[("6222000000000001", "张三", Decimal("5000.00"))],
+                       pay_date=PAY_DATE)
+    before = _settings()
+
+    assert payday_batch_post(batch_id=batch.pk, today=PAY_DATE) == "paid"
+
+    assert _settings() == before
+    assert before[1] == "on"
