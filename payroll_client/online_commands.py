@@ -145,14 +145,17 @@ def batch_wait(*, api: Api, batch_id: int, wait: float) -> dict[str, Any]:
 # -- commands ------------------------------------------------------------------------------------
 
 def _upload_kind(*, conn: sqlite3.Connection, path: Path, given: str | None) -> str:
-    """payroll, pain001 or employees: as given, else as this PC's history made the file."""
+    """payroll, pain001 or employees: as given, else as this PC's history made the file (found by its
+    name: the history keeps the path as typed, perhaps relative to another folder), else payroll."""
     if given:
         return given
-    made = conn.execute("SELECT kind, sheet_kind FROM files_made WHERE path = ? ORDER BY id DESC LIMIT 1",
-                        (str(path),)).fetchone()
+    made = next((r for r in conn.execute("SELECT kind, sheet_kind, path FROM files_made ORDER BY id DESC")
+                 if Path(r["path"]).name == path.name), None)
     if made is not None and made["kind"] == "employees":
         return "employees"
-    if made is not None and made["sheet_kind"] == "xml":
+    from payroll_client.pain001 import XML_INFO
+
+    if made is not None and made["sheet_kind"] == XML_INFO.kind_zh:  # 信息查询 keeps how the input was read
         return "pain001"
     return "payroll"
 

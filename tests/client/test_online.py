@@ -23,6 +23,7 @@ from apps.h2h.tls import server_certificate_issue
 from payroll_client.online import tls_context
 from payroll_exchange import pki
 from tests.client.conftest import AGREEMENT_A, USBKEY_PIN
+from tests.client.sheets_make import account, resident_id
 from tests.client.test_returns import sealed_by
 
 PIN = {"PAYROLL_CLIENT_PIN": USBKEY_PIN}
@@ -66,6 +67,9 @@ class FakeBank:
     confirmed: bool = False
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, object]:
+        if method == "POST" and path.startswith("/api/h2h/v1/files/?kind=employees"):
+            return 202, {}, {"kind": "employees", "id": 3, "status": "awaiting_confirmation", "queued": True,
+                             "url": "/api/h2h/v1/employee-files/3/"}
         if method == "POST" and path.startswith("/api/h2h/v1/files/"):
             key = headers.get("Idempotency-Key", "")
             if key in self.keys:
@@ -363,3 +367,20 @@ def test_fetch_returns_refuses_a_return_file_the_bank_did_not_sign(client, bank,
     # Only the download is kept (for the bank to look at); nothing decrypted, nothing recorded.
     assert [p.name for p in out_dir.iterdir()] == ["RET_B202612_20261201.p7m"]
     assert "return" not in client.ok("history").stdout
+
+
+def test_submit_of_an_employee_file_made_here_sends_it_as_one(client, bank, out_dir):
+    client.ok("employee-disk", "add", "--name", "张三", "--account", account(1), "--id-type", "0",
+              "--id-number", resident_id(1))
+    client.ok("employee-disk", "write", "--out", str(out_dir), env=PIN)
+    [made] = out_dir.glob("*.p7m")
+    bank.routes["/api/h2h/v1/employee-files/3/"] = {
+        "id": 3, "agreement": AGREEMENT_A, "status": "awaiting_confirmation", "label": "待确认", "actions": ["confirm"],
+        "original_name": made.name, "uploaded_at": "2026-12-01T10:00:00+08:00", "upload_date": "2026-12-01",
+        "operation": "add", "record_count": 1, "error_count": 0, "errors": []}
+    result = client.ok("submit", str(made), "--server", bank.url, env=PIN)
+    [upload] = [s for s in bank.seen if s.method == "POST"]
+    assert upload.path == "/api/h2h/v1/files/?kind=employees"
+    digest = hashlib.sha256(made.read_bytes()).hexdigest()
+    assert upload.headers["Idempotency-Key"] == f"payroll-client-employees-{digest}"
+    assert "员工信息文件 employee file: 待确认 (awaiting_confirmation), 笔数 count 1" in result.stdout

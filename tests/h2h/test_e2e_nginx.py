@@ -317,6 +317,8 @@ def test_the_client_online_submits_confirms_and_fetches_the_return_file_and_pain
     assert "already submitted" in again
     assert PayrollBatch.objects.count() == 1
     assert Pain001Source.objects.filter(batch_id=batch_id).exists()
+    # The client knew the file it made was a pain.001 and said so.
+    assert "/api/h2h/v1/files/?kind=pain001 " in (gateway.directory / "access.log").read_text()
 
     status = enterprise_pc.run("status", str(batch_id), *server).stdout
     assert "批次号 batch no B20261203" in status
