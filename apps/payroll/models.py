@@ -38,6 +38,8 @@ class ConfirmedHow(models.TextChoices):
     CODE_TYPED = "code_typed", _("输入核对码")
     STAFF_REASON = "staff_reason", _("银行员工确认（附原因）")
     API_CERTIFICATE = "api_certificate", _("银企直连证书")
+    # Historic only: kiosk confirmations of files without a 核对码 made before the kiosk refused them
+    # (apps/payroll/services/checklist.py). No path writes it now; it stays so those rows still read.
     NO_CODE = "no_code", _("文件无核对码（旧版客户端）")
 
 

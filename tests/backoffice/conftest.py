@@ -16,7 +16,7 @@ from apps.payroll.models import PayrollBatch
 from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_prevalidate, payroll_batch_submit
 from apps.payroll.services.review import CLERK_GROUP, SUPERVISOR_GROUP, payroll_review_roles_ensure
 from apps.payroll.services.storing import payroll_batch_store
-from tests.factories import payroll_file_bytes, payroll_rows, upload
+from tests.factories import CHECK_CODE, payroll_file_bytes, payroll_rows, upload
 
 BATCHES = "/admin/payroll/payrollbatch/"
 
@@ -75,7 +75,7 @@ def stored_batch(party, bank, capture, *, rows: int = 3, batch_no: str = "B20261
     payroll_batch_prevalidate(batch_id=batch.pk)
     batch.refresh_from_db()
     with capture():
-        payroll_batch_confirm(batch=batch, card=party.card)
+        payroll_batch_confirm(batch=batch, card=party.card, checklist=CHECK_CODE)
     assert payroll_batch_store(batch_id=batch.pk) is True
     batch.refresh_from_db()
     return batch

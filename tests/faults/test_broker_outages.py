@@ -11,7 +11,7 @@ import pytest
 from apps.core.files import private_path
 from apps.payroll.models import BatchStatus, PayrollBatch
 from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_submit
-from tests.factories import payroll_file_bytes, payroll_rows, upload
+from tests.factories import CHECK_CODE, payroll_file_bytes, payroll_rows, upload
 from tests.faults.harness import (
     batch_status,
     batch_stored_once,
@@ -64,7 +64,7 @@ def test_broker_down_before_upload_mid_prevalidation_and_before_confirmation(
     print(f"upload accepted with the broker down in {seconds:.2f} s")
     confirmed_while_down.refresh_from_db()
     started = time.monotonic()
-    payroll_batch_confirm(batch=confirmed_while_down, card=our_agent.card)
+    payroll_batch_confirm(batch=confirmed_while_down, card=our_agent.card, checklist=CHECK_CODE)
     print(f"confirmation accepted with the broker down in {time.monotonic() - started:.2f} s")
     uploaded_while_down.refresh_from_db()
     assert uploaded_while_down.status == BatchStatus.VALIDATING
@@ -83,7 +83,7 @@ def test_broker_down_before_upload_mid_prevalidation_and_before_confirmation(
                what="C, confirmed while the broker was down, stored")
     for batch in (uploaded_while_down, mid_validation):
         batch.refresh_from_db()
-        payroll_batch_confirm(batch=batch, card=our_agent.card)
+        payroll_batch_confirm(batch=batch, card=our_agent.card, checklist=CHECK_CODE)
     for batch in (uploaded_while_down, mid_validation):
         wait_until(lambda b=batch: batch_status(b.pk) == BatchStatus.STORED, timeout=60, what="storing")
     for batch in (uploaded_while_down, mid_validation, confirmed_while_down):

@@ -17,7 +17,7 @@ from apps.ledger.services import ledger_fee_income_account
 from apps.ledger.tasks import payday_run_task
 from apps.payroll.models import BatchStatus, PayrollRow
 from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_submit
-from tests.factories import payroll_file_bytes, payroll_rows, upload
+from tests.factories import CHECK_CODE, payroll_file_bytes, payroll_rows, upload
 from tests.faults.harness import (
     backend_gone,
     batch_paid_once,
@@ -65,7 +65,7 @@ def test_connection_killed_mid_copy_stores_nothing_then_everything_once(
             " result_code, result_message) VALUES (%s, %s, '6222000000000000000', 'x', 1.00, '0', 'x', '', '', '')",
             [batch.pk, ROWS // 2],
         )
-        payroll_batch_confirm(batch=batch, card=our_agent.card)
+        payroll_batch_confirm(batch=batch, card=our_agent.card, checklist=CHECK_CODE)
         (pid,) = wait_for_backend(blocked_by=blocker, query_like="COPY payroll_payrollrow%", what="the COPY")
         _terminate(pid)
         killed_at = time.monotonic()

@@ -11,7 +11,7 @@ from apps.core.models import AuditEvent
 from apps.intake.tasks import intake_work_task
 from apps.payroll.models import BatchStatus
 from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_submit
-from tests.factories import payroll_file_bytes, payroll_rows, upload
+from tests.factories import CHECK_CODE, payroll_file_bytes, payroll_rows, upload
 from tests.faults.harness import (
     batch_status,
     batch_stored_once,
@@ -66,7 +66,7 @@ def test_ten_deliveries_at_once_make_one_run_of_pre_validation_and_of_storing(
             " result_code, result_message) VALUES (%s, %s, '6222000000000000000', 'x', 1.00, '0', 'x', '', '', '')",
             [batch.pk, ROWS],
         )
-        payroll_batch_confirm(batch=batch, card=our_agent.card)
+        payroll_batch_confirm(batch=batch, card=our_agent.card, checklist=CHECK_CODE)
         wait_for_backend(blocked_by=blocker, query_like="COPY payroll_payrollrow%", what="the effective run's COPY")
         for _ in range(DELIVERIES - 1):
             intake_work_task.delay("payroll", batch.pk)

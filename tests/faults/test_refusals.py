@@ -12,7 +12,7 @@ from django.db import connection
 from apps.ledger.models import JournalEntry
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
 from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_submit
-from tests.factories import payroll_file_bytes, payroll_rows, upload
+from tests.factories import CHECK_CODE, payroll_file_bytes, payroll_rows, upload
 from tests.faults.harness import (
     batch_status,
     batch_stored_once,
@@ -87,7 +87,7 @@ def test_a_store_that_raises_every_time_goes_to_error_after_three_attempts(
             f"WHEN (NEW.batch_id = {int(batch.pk)}) EXECUTE FUNCTION fault_refuse_rows()"
         )
     try:
-        payroll_batch_confirm(batch=batch, card=our_agent.card)
+        payroll_batch_confirm(batch=batch, card=our_agent.card, checklist=CHECK_CODE)
         wait_until(lambda: batch_status(batch.pk) != BatchStatus.STORING,
                    timeout=settings.INTAKE_MAX_ATTEMPTS * (settings.INTAKE_SWEEP_SECONDS + 10) + 30,
                    interval=0.5, what="the attempts cap")
@@ -114,7 +114,7 @@ def test_a_store_that_raises_every_time_goes_to_error_after_three_attempts(
     wait_until(lambda: batch_status(again.pk) == BatchStatus.AWAITING_CONFIRMATION, timeout=60,
                what="the same batch number accepted again")
     again.refresh_from_db()
-    payroll_batch_confirm(batch=again, card=our_agent.card)
+    payroll_batch_confirm(batch=again, card=our_agent.card, checklist=CHECK_CODE)
     wait_until(lambda: batch_status(again.pk) == BatchStatus.STORED, timeout=60, what="storing the new file")
     batch_stored_once(batch_id=again.pk, rows=len(rows))
     assert PayrollBatch.objects.filter(agreement=our_agent.agreement, status=BatchStatus.STORED).count() == 1

@@ -17,7 +17,7 @@ import pytest
 from apps.employees.models import Employee
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
 from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_submit
-from tests.factories import payroll_file_bytes, payroll_rows, upload
+from tests.factories import CHECK_CODE, payroll_file_bytes, payroll_rows, upload
 from tests.faults.harness import (
     backend_gone,
     batch_status,
@@ -81,7 +81,7 @@ def test_worker_killed_at_five_points_of_storing_each_batch_stored_once(
     # Confirmed with no worker running: the five storing tasks wait in the broker.
     for batch in batches.values():
         batch.refresh_from_db()
-        payroll_batch_confirm(batch=batch, card=our_agent.card)
+        payroll_batch_confirm(batch=batch, card=our_agent.card, checklist=CHECK_CODE)
     blockers = {}
     try:
         for point, (sql, _waiting, seq) in POINTS.items():

@@ -16,7 +16,7 @@ from apps.intake.uploads import UPLOADS
 from apps.payroll.models import BatchStatus, PayrollBatch
 from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_prevalidate, payroll_batch_submit
 from config.celery import app
-from tests.factories import CARD_PIN, payroll_file_bytes, payroll_rows, upload
+from tests.factories import CARD_PIN, CHECK_CODE, payroll_file_bytes, payroll_rows, upload
 from tests.intake.test_work import stale
 
 # Transactional: the publish after commit runs inside the request, as in production.
@@ -101,7 +101,7 @@ def test_confirm_while_the_broker_is_down_is_kept(business_clock, our_agent, pla
     assert batch.queued is False
     payroll_batch_prevalidate(batch_id=batch.pk)
     batch.refresh_from_db()
-    assert payroll_batch_confirm(batch=batch, card=our_agent.card) is False
+    assert payroll_batch_confirm(batch=batch, card=our_agent.card, checklist=CHECK_CODE) is False
     batch.refresh_from_db()
     assert batch.status == BatchStatus.STORING  # accepted and kept: the sweeper queues the storing
     assert private_path("validated", batch.stored_name).exists()

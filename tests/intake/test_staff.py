@@ -15,7 +15,7 @@ from apps.payroll.models import BatchStatus, PayrollBatch
 from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_prevalidate
 from apps.payroll.services.review import SUPERVISOR_GROUP, payroll_review_roles_ensure
 from tests.conftest import DEFAULT_BUSINESS_NOW
-from tests.factories import CARD_PIN
+from tests.factories import CARD_PIN, CHECK_CODE
 
 pytestmark = pytest.mark.django_db
 BATCHES = "/admin/payroll/payrollbatch/"
@@ -84,7 +84,7 @@ def test_retry_of_storing_rechecks_the_pay_date(supervisor_client, submitted, ou
     batch = submitted()
     payroll_batch_prevalidate(batch_id=batch.pk)
     batch.refresh_from_db()
-    payroll_batch_confirm(batch=batch, card=our_agent.card)
+    payroll_batch_confirm(batch=batch, card=our_agent.card, checklist=CHECK_CODE)
     batch = in_error(batch, failed_in=BatchStatus.STORING)
     business_clock.set(DEFAULT_BUSINESS_NOW.replace(day=6))  # the pay date (5 Dec) has passed
     before = PayrollBatch.objects.filter(pk=batch.pk).values().get()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.factories import CARD_PIN
+from tests.factories import CARD_PIN, CHECK_CODE
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +20,13 @@ def track2(pan: str) -> str:
 
 def login(client: Client, party, pin: str = CARD_PIN):
     return client.post("/", {"card": track2(party.card_number), "pin": pin})
+
+
+def checklist_typed(client: Client, batch, code: str = CHECK_CODE) -> None:
+    """核对清单核对 as the agent does it before 确认入库: the 核对码 printed on the checklist typed in
+    (the factory's files carry CHECK_CODE, as the current client's carry theirs)."""
+    response = client.post(f"/payroll/{batch.pk}/checklist/", {"checklist": code})
+    assert response.status_code == 302, response.content.decode()[:300]
 
 
 @pytest.fixture

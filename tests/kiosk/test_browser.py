@@ -14,9 +14,10 @@ import pytest
 from apps.cards.models import ServiceCard
 from apps.payroll.models import BatchStatus, PayrollBatch
 from payroll_exchange.clock import BUSINESS_TZ
-from tests.factories import CARD_PIN, payroll_file_bytes, payroll_rows
+from tests.factories import CARD_PIN, CHECK_CODE, payroll_file_bytes, payroll_rows
 from tests.kiosk.conftest import track2
 from tests.support.browser import assert_accessible, shot, swipe_and_pin
+from tests.support.checklists import checklist_type
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made here between
 # browser steps are ordinary synchronous calls, not calls from async code.
@@ -133,6 +134,9 @@ def test_upload_watch_validating_turn_into_the_result(page, our_agent, platform_
     assert_accessible(page)
     shot(page, "10-payroll-result")
 
+    # 确认入库 waits for the checklist check: the agent types the 核对码 printed on the checklist.
+    assert page.locator("#confirm-button").is_disabled()
+    checklist_type(page, CHECK_CODE)
     page.click("#confirm-button")
     page.wait_for_selector("text=已确认入库")
     assert PayrollBatch.objects.get(pk=batch.pk).status == BatchStatus.STORING

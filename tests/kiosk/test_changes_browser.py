@@ -17,6 +17,7 @@ from tests.factories import CARD_PIN
 from tests.kiosk.conftest import login
 from tests.kiosk.test_changes_funding import awaiting, december_rows, november_rows, paid_batch
 from tests.support.browser import assert_accessible, shot, swipe_and_pin
+from tests.support.checklists import checklist_type
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls between browser steps are
 # ordinary synchronous calls.
@@ -45,6 +46,7 @@ def test_changes_list_on_the_result_screen(page, our_agent, platform_keys):
     assert page.locator("#changes-account tbody tr").count() == 1
     assert page.locator("#changes-added td").nth(1).inner_text() == "杨*"
     assert page.locator("#funding-shortfall").is_visible()
+    checklist_type(page)  # the checklist check comes first; the funding warning never blocks
     assert page.locator("#confirm-button").is_enabled()
     assert_accessible(page)
     changes.scroll_into_view_if_needed()
@@ -58,6 +60,7 @@ def test_suspected_duplicate_submits_only_with_the_tick(page, our_agent, platfor
     swipe_and_pin(page, our_agent.card_number, CARD_PIN)
     page.goto(f"/payroll/{batch.pk}/")
     assert page.locator("#suspected-duplicate").is_visible()
+    checklist_type(page)
     assert_accessible(page)
     page.click("#confirm-button")  # the browser holds the form: the box is required
     assert page.evaluate("document.querySelector('#duplicate-ack input').validity.valueMissing") is True

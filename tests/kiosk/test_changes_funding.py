@@ -25,6 +25,7 @@ from payroll_exchange.clock import BUSINESS_TZ
 from payroll_exchange.records import PayrollFile, PayrollHeader
 from payroll_exchange.records import PayrollRow as FileRow
 from tests.factories import payroll_file_bytes, resident_id, unionpay_account, upload
+from tests.kiosk.conftest import checklist_typed
 
 NOVEMBER = [  # (person, name, amount): last month's paid batch, real-looking names and amounts
     (1, "张伟", "8650.00"), (2, "王芳", "12300.50"), (3, "李娜", "7420.00"), (4, "刘洋", "9800.00"),
@@ -158,6 +159,7 @@ def test_suspected_duplicate_needs_the_acknowledgement(our_client, our_agent, ba
     assert 'id="suspected-duplicate"' in page
     assert "疑似重复发放" in page
     assert 'name="acknowledge_duplicate" value="1"' in page
+    checklist_typed(our_client, batch)
     audits = AuditEvent.objects.count()
 
     # Without the tick: refused, nothing changed.
@@ -184,6 +186,7 @@ def test_funding_shortfall_on_the_second_confirmation_and_a_deposit_clears_it(
     page = html(our_client.get(f"/payroll/{first.pk}/"))
     assert 'id="funding-covered"' in page
     assert "16,001.00" in page  # 16,000 + 2 × 0.50
+    checklist_typed(our_client, first)
     our_client.post(f"/payroll/{first.pk}/confirm/")
     payroll_batch_store(batch_id=first.pk)
 
@@ -193,6 +196,7 @@ def test_funding_shortfall_on_the_second_confirmation_and_a_deposit_clears_it(
     assert 'id="funding-shortfall"' in page
     assert "共需 32,002.00 元，尚缺 2,002.00 元" in page
     assert 'id="confirm-button"' in page  # a warning, not a refusal
+    checklist_typed(our_client, second)
     our_client.post(f"/payroll/{second.pk}/confirm/")
     payroll_batch_store(batch_id=second.pk)
     second.refresh_from_db()

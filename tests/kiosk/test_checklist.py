@@ -1,17 +1,22 @@
 """核对清单核对 at the kiosk (issue 13): the scanned QR or the typed 核对码 before 确认入库, enforced by the
-service; mismatches explained and audited; the code never on a page; how each batch was confirmed."""
+service; mismatches explained and audited; the code never on a page; how each batch was confirmed; a
+file without a 核对码 (an older client's) is not confirmed at the kiosk but by bank staff with a reason."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 
 from apps.core.models import AuditEvent
 from apps.payroll.models import BatchStatus, ConfirmedHow, PayrollBatch
 from apps.payroll.services.checklist import ChecklistRefused
 from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_prevalidate
+from apps.payroll.services.review import SUPERVISOR_GROUP, payroll_review_roles_ensure
 from payroll_exchange import checkcode
+from tests.backoffice.conftest import BATCHES, client_for, staff_user
+from tests.backoffice.test_staff_confirm import confirm_action
 from tests.factories import payroll_file_bytes, payroll_rows, upload
 
 CODE = "A3C4E6F7G9"
@@ -147,11 +152,61 @@ def test_no_kiosk_page_contains_the_code(our_client, our_agent, awaiting):
         assert f"{CODE[:5]} {CODE[5:]}" not in text, url
 
 
-def test_a_file_without_a_code_confirms_as_before(our_client, our_agent, bank):
+def test_a_file_without_a_code_is_not_confirmed_at_the_kiosk_but_by_staff_with_a_reason(
+        our_client, our_agent, bank, django_user_model, django_capture_on_commit_callbacks):
+    """An older client's file (no 核对码, no QR): the kiosk offers no 确认入库 and says what to do; a
+    confirmation posted anyway and a typed code are refused, audited, nothing changed; a payroll
+    supervisor then confirms it in the admin with a reason."""
     batch = prevalidated(our_client, our_agent, bank, code="", batch_no="B20261202")
+    assert batch.check_code_hash == ""
     page = our_client.get(f"/payroll/{batch.pk}/").content.decode()
+    assert "此文件不含核对码（由旧版企业客户端制作），自助终端无法核对核对清单，不能在此确认入库。" in page
+    assert "请点击“撤消”，用新版企业客户端重新制作文件后再提交；或请银行柜台员工在后台确认入库并注明原因。" in page
+    assert 'id="confirm-button"' not in page
     assert 'id="checklist-input"' not in page
-    assert confirm(our_client, batch).confirmed_how == ConfirmedHow.NO_CODE
+    assert 'id="revoke-button"' in page
+    listing = our_client.get("/payroll/").content.decode()
+    assert f'action="/payroll/{batch.pk}/confirm/"' not in listing
+    assert f'href="/payroll/{batch.pk}/#checklist-check"' not in listing
+
+    before = PayrollBatch.objects.values().get(pk=batch.pk)
+    refused = our_client.post(f"/payroll/{batch.pk}/confirm/", follow=True).content.decode()
+    assert "不能在此确认入库" in refused
+    assert PayrollBatch.objects.values().get(pk=batch.pk) == before
+    missing = AuditEvent.objects.get(action="payroll_checklist_missing")
+    assert (missing.actor_kind, missing.object_id, missing.detail) == ("card", str(batch.pk), {"file_has_code": False})
+    assert check(our_client, batch, CODE).count("不能在此确认入库") == 1  # typing some code proves nothing
+    assert PayrollBatch.objects.values().get(pk=batch.pk) == before
+    assert AuditEvent.objects.filter(action="payroll_checklist_mismatch").count() == 1
+    assert not AuditEvent.objects.filter(action="payroll_confirm").exists()
+
+    payroll_review_roles_ensure()
+    supervisor = staff_user(django_user_model, "super-wang", Group.objects.get(name=SUPERVISOR_GROUP))
+    with django_capture_on_commit_callbacks():
+        done = confirm_action(client_for(supervisor), batch, "旧版客户端文件，已电话核实笔数和金额")
+    assert "已代企业确认入库 1 个批次" in done.content.decode()
+    batch.refresh_from_db()
+    assert (batch.status, batch.confirmed_how) == (BatchStatus.STORING, ConfirmedHow.STAFF_REASON)
+    assert batch.confirm_reason == "旧版客户端文件，已电话核实笔数和金额"
+    event = AuditEvent.objects.get(action="payroll_confirm")
+    assert (event.actor_kind, event.actor, event.detail["how"]) == ("staff", "super-wang", "staff_reason")
+    assert "银行员工确认（附原因）" in client_for(supervisor).get(BATCHES).content.decode()
+
+
+def test_the_service_refuses_a_file_without_a_code_at_the_kiosk_but_not_through_the_api(our_client, our_agent,
+                                                                                        bank):
+    from apps.intake.actors import certificate_actor
+
+    batch = prevalidated(our_client, our_agent, bank, code="", batch_no="B20261203")
+    with pytest.raises(ChecklistRefused) as info:
+        payroll_batch_confirm(batch=batch, card=our_agent.card)
+    assert info.value.code == "checklist_not_in_file"
+    assert "ask the bank's counter staff to confirm it in the back office with a reason" in info.value.en
+    batch.refresh_from_db()
+    assert (batch.status, batch.confirmed_how) == (BatchStatus.AWAITING_CONFIRMATION, "")
+    payroll_batch_confirm(batch=batch, actor=certificate_actor(our_agent.agreement.certificate))
+    batch.refresh_from_db()
+    assert (batch.status, batch.confirmed_how) == (BatchStatus.STORING, ConfirmedHow.API_CERTIFICATE)
 
 
 def test_the_query_screens_supplement_button_leads_to_the_checklist_check(our_client, awaiting):

@@ -15,6 +15,7 @@ from apps.payroll.services.intake import payroll_batch_prevalidate
 from apps.payroll.services.storing import payroll_batch_store
 from payroll_exchange.clock import BUSINESS_TZ
 from tests.factories import payroll_file_bytes, payroll_rows, upload
+from tests.kiosk.conftest import checklist_typed
 
 
 @pytest.fixture
@@ -90,6 +91,7 @@ def test_result_shows_the_checklist_figures_large_and_the_new_employee(our_clien
 
 
 def test_confirm_then_storing_then_success(our_client, awaiting, our_agent):
+    checklist_typed(our_client, awaiting)
     response = our_client.post(f"/payroll/{awaiting.pk}/confirm/")
     assert response["Location"] == f"/payroll/{awaiting.pk}/"
     assert PayrollBatch.objects.get(pk=awaiting.pk).status == BatchStatus.STORING
@@ -113,6 +115,7 @@ def test_revoke_before_storing_stores_nothing(our_client, awaiting):
 
 
 def test_confirming_a_revoked_file_is_refused_with_what_to_do(our_client, awaiting):
+    checklist_typed(our_client, awaiting)
     our_client.post(f"/payroll/{awaiting.pk}/revoke/")
     response = our_client.post(f"/payroll/{awaiting.pk}/confirm/", follow=True)
     assert "此文件当前状态为“已撤消”，不能确认入库。请点击“刷新”查看最新状态。" in html(response)
@@ -121,6 +124,7 @@ def test_confirming_a_revoked_file_is_refused_with_what_to_do(our_client, awaiti
 
 
 def test_confirm_after_the_pay_date_window_is_refused(our_client, awaiting, business_clock):
+    checklist_typed(our_client, awaiting)
     business_clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=BUSINESS_TZ))  # pay date was 12-05
     response = our_client.post(f"/payroll/{awaiting.pk}/confirm/", follow=True)
     assert "请撤消此文件" in html(response)
@@ -211,6 +215,7 @@ def test_query_by_date_lists_the_batch_with_its_actions(our_client, awaiting):
 
 
 def test_finish_storing_from_the_query_screen(our_client, awaiting):
+    checklist_typed(our_client, awaiting)  # 补充入库 leads to the file's checklist check
     our_client.post(f"/payroll/{awaiting.pk}/confirm/")
     assert PayrollBatch.objects.get(pk=awaiting.pk).status == BatchStatus.STORING
     assert AuditEvent.objects.filter(action="payroll_confirm", object_id=str(awaiting.pk)).count() == 1

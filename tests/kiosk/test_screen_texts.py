@@ -21,6 +21,7 @@ from apps.returns.models import ReturnFile
 from apps.returns.services import RETURNS_AREA
 from payroll_exchange.clock import BUSINESS_TZ
 from tests.factories import employee_file_bytes, employee_rows, payroll_file_bytes, payroll_rows, upload
+from tests.kiosk.conftest import checklist_typed
 from tests.ledger.factories import batch_make
 
 REVOKED = "文件已撤消，不会入库。同一文件和批次号可以重新提交。"
@@ -138,6 +139,7 @@ def test_progress_reads_opening_until_the_rows_are_known_then_real_rows(our_clie
 
 
 def test_storing_shows_the_rows_being_stored_not_a_finished_count(our_client, awaiting):
+    checklist_typed(our_client, awaiting)
     our_client.post(f"/payroll/{awaiting.pk}/confirm/")
     page = html(our_client.get(f"/payroll/{awaiting.pk}/"))
     assert '<p class="progress-text" id="progress-storing">正在入库，共 3 行</p>' in page
@@ -192,10 +194,12 @@ def test_revoke_says_what_the_note_says(our_client, awaiting):
     assert PayrollBatch.objects.get(pk=awaiting.pk).status == BatchStatus.REVOKED
 
 
-def test_revoke_and_supplementary_confirm_ask_first(our_client, awaiting):
+def test_revoke_asks_first_and_supplementary_confirm_leads_to_the_checklist_check(our_client, awaiting):
     query = html(our_client.get("/payroll/"))
     assert 'data-confirm="确定撤消此文件吗？撤消后此文件不会入库；同一文件和批次号可以重新提交。"' in query
-    assert 'data-confirm="确定将此文件入库吗？' in query
+    # 补充入库 is no one-click confirmation any more: the file's page checks the checklist first (issue 13).
+    assert f'href="/payroll/{awaiting.pk}/#checklist-check" data-checklist-confirm>补充入库</a>' in query
+    assert f'action="/payroll/{awaiting.pk}/confirm/"' not in query
     assert '<dialog id="confirm-dialog"' in query
     result = html(our_client.get(f"/payroll/{awaiting.pk}/"))
     assert 'data-confirm="确定撤消此文件吗？' in result

@@ -1,7 +1,7 @@
 """Kiosk screens at the three screen sizes a branch has (1024×768, 1280×1024, 1920×1080), in real
 Chromium against the live server: the login fits without scrolling and the PIN pad waits for the
-swipe; the query tables keep every button usable with a failed upload's long name; 撤消 and
-补充入库 ask first; a file put in the wrong slot says where it belongs, in words.
+swipe; the query tables keep every button usable with a failed upload's long name; 撤消 asks
+first and 补充入库 leads to the checklist check; a file put in the wrong slot says where it belongs, in words.
 
 Debian's chromium only (never ``playwright install``).
 """
@@ -14,7 +14,7 @@ import pytest
 
 from apps.payroll.models import BatchStatus, PayrollBatch
 from apps.payroll.services.intake import payroll_batch_prevalidate
-from tests.factories import CARD_PIN, employee_file_bytes, employee_rows, payroll_file_bytes, payroll_rows
+from tests.factories import CARD_PIN, CHECK_CODE, employee_file_bytes, employee_rows, payroll_file_bytes, payroll_rows
 from tests.support.browser import (
     MIN_TARGET_PX,
     TARGETS_JS,
@@ -25,6 +25,7 @@ from tests.support.browser import (
     swipe_and_pin,
     swipe_card,
 )
+from tests.support.checklists import checklist_type
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made here between
 # browser steps are ordinary synchronous calls, not calls from async code.
@@ -206,24 +207,24 @@ def test_revoke_asks_first_and_not_revoking_changes_nothing(page, query_day):
     assert page.inner_text("#batch-note") == "文件已撤消，不会入库。同一文件和批次号可以重新提交。"
 
 
-def test_supplementary_confirm_asks_first(page, query_day, screen):
+def test_supplementary_confirm_leads_to_the_checklist_check(page, query_day, screen):
     other = query_day[1]
     page.goto("/payroll/")
     row = page.locator("#batches tbody tr", has_text="B1201B")
-    row.locator("[data-confirm-button]").click()
-    assert page.locator("#confirm-dialog").is_visible()
-    assert "确定将此文件入库吗" in page.inner_text("#confirm-dialog-text")
-    assert page.inner_text("#confirm-yes") == "确定入库"
+    # 补充入库 is no one-click confirmation: the file's page checks the stamped checklist first (issue 13).
+    row.locator("[data-checklist-confirm]").click()
+    page.wait_for_url(f"**/payroll/{other.pk}/#checklist-check")
+    assert page.locator("#checklist-input").is_visible()
+    assert page.locator("#confirm-button").is_disabled()
+    checklist_type(page, CHECK_CODE)
+    assert page.locator("#confirm-button").is_enabled()
     assert_accessible(page)
     if screen == "1280x1024":
-        shot(page, "payroll-query-confirm-dialog", prefix="screens")
-    page.keyboard.press("Escape")  # the dialog's own cancel: nothing sent
-    assert page.locator("#confirm-dialog").is_hidden()
+        shot(page, "payroll-supplement-checklist", prefix="screens")
     assert PayrollBatch.objects.get(pk=other.pk).status == BatchStatus.AWAITING_CONFIRMATION
 
-    row.locator("[data-confirm-button]").click()
-    page.click("#confirm-yes")
-    page.wait_for_url(f"**/payroll/{other.pk}/")
+    page.click("#confirm-button")
+    page.wait_for_selector("text=已确认入库")
     assert PayrollBatch.objects.get(pk=other.pk).status == BatchStatus.STORING
 
 

@@ -31,7 +31,7 @@ from payroll_exchange.envelope import envelope_seal
 from payroll_exchange.formats import payroll_dump
 from payroll_exchange.records import PayrollFile, PayrollHeader
 from payroll_exchange.records import PayrollRow as FileRow
-from tests.factories import payroll_file_bytes, payroll_rows, unionpay_account, upload
+from tests.factories import CHECK_CODE, payroll_file_bytes, payroll_rows, unionpay_account, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def _through(party, data, django_capture_on_commit_callbacks) -> PayrollBatch:
 def _stored(party, batch, django_capture_on_commit_callbacks) -> PayrollBatch:
     assert batch.status == BatchStatus.AWAITING_CONFIRMATION, batch.errors
     with django_capture_on_commit_callbacks():
-        payroll_batch_confirm(batch=batch, card=party.card)
+        payroll_batch_confirm(batch=batch, card=party.card, checklist=CHECK_CODE)
     payroll_batch_store(batch_id=batch.pk)
     batch.refresh_from_db()
     return batch
@@ -93,7 +93,7 @@ def correction_bytes(*, party, bank, original: PayrollBatch, rows: list[FileRow]
         format_version="2", agreement_no=party.agreement.number, payer_unit_no=party.agreement.payer_unit_no,
         batch_no=batch_no, pay_date=CORRECTION_PAY_DATE, currency="CNY", record_count=len(rows),
         total_amount=sum((r.amount for r in rows), Decimal("0")), purpose="工资",
-        original_batch_no=original.batch_no, original_digest=original.digest)
+        original_batch_no=original.batch_no, original_digest=original.digest, check_code=CHECK_CODE)
     payload = payroll_dump(PayrollFile(header=header, rows=rows))
     return envelope_seal(payload=payload, kind="payroll", signer=party.identity, recipient_cert=bank.cert)
 

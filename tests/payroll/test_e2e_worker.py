@@ -14,7 +14,7 @@ from apps.intake.sweeper import intake_sweep
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
 from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_submit
 from tests.conftest import worker_env
-from tests.factories import payroll_file_bytes, payroll_rows, upload
+from tests.factories import CHECK_CODE, payroll_file_bytes, payroll_rows, upload
 from tests.support.processes import celery_worker_start, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -40,7 +40,7 @@ def test_upload_prevalidate_confirm_store_through_a_real_worker(live_worker, bus
     assert batch.status == BatchStatus.AWAITING_CONFIRMATION, batch.errors
     assert (batch.rows_done, batch.rows_total, batch.new_employee_count) == (5, 5, 1)
 
-    payroll_batch_confirm(batch=batch, card=our_agent.card)
+    payroll_batch_confirm(batch=batch, card=our_agent.card, checklist=CHECK_CODE)
     wait_until(lambda: status_of(batch.pk) == BatchStatus.STORED, timeout=60, what="storing")
     assert PayrollRow.objects.filter(batch_id=batch.pk).count() == 5
     assert Employee.objects.filter(company=our_agent.company, account=rows[4].account).count() == 1
@@ -93,7 +93,7 @@ def test_worker_killed_during_prevalidation_is_recovered_by_the_sweeper(
         wait_until(lambda: status_of(batch.pk) != BatchStatus.VALIDATING, timeout=60, what="the requeued task")
         assert status_of(batch.pk) == BatchStatus.AWAITING_CONFIRMATION
         batch.refresh_from_db()
-        payroll_batch_confirm(batch=batch, card=our_agent.card)
+        payroll_batch_confirm(batch=batch, card=our_agent.card, checklist=CHECK_CODE)
         wait_until(lambda: status_of(batch.pk) == BatchStatus.STORED, timeout=60, what="storing")
         assert PayrollRow.objects.filter(batch_id=batch.pk).count() == 3
     finally:

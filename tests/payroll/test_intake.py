@@ -27,7 +27,7 @@ from apps.payroll.services.intake import (
 from apps.payroll.services.reports import payroll_report_csv, payroll_report_text
 from apps.payroll.services.storing import payroll_batch_store
 from payroll_exchange.formats import file_digest
-from tests.factories import at, payroll_file_bytes, payroll_rows, upload
+from tests.factories import CHECK_CODE, at, payroll_file_bytes, payroll_rows, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +104,7 @@ def test_confirm_then_store_writes_every_row_once_and_registers_new_employees(
     batch = validated(our_agent, bank, rows, django_capture_on_commit_callbacks)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        payroll_batch_confirm(batch=batch, card=our_agent.card)
+        payroll_batch_confirm(batch=batch, card=our_agent.card, checklist=CHECK_CODE)
     assert len(callbacks) == 1
     assert PayrollBatch.objects.get(pk=batch.pk).status == BatchStatus.STORING
 
@@ -130,7 +130,7 @@ def test_file_with_row_errors_is_invalid_and_stores_nothing(
     assert (2, "account") in by_row
     assert (3, "amount") in by_row
     with pytest.raises(StateError):
-        payroll_batch_confirm(batch=batch, card=our_agent.card)
+        payroll_batch_confirm(batch=batch, card=our_agent.card, checklist=CHECK_CODE)
     assert PayrollRow.objects.count() == 0
     assert Employee.objects.count() == 0
     assert PayrollBatch.objects.get(pk=batch.pk).status == BatchStatus.INVALID
@@ -193,7 +193,7 @@ def test_confirmation_rechecks_the_pay_date_window(business_clock, our_agent, ba
     business_clock.set(at(date(2026, 12, 3)))  # the pay date has passed while the file waited
 
     with pytest.raises(PayDateOutOfWindow) as refused:
-        payroll_batch_confirm(batch=batch, card=our_agent.card)
+        payroll_batch_confirm(batch=batch, card=our_agent.card, checklist=CHECK_CODE)
     assert "撤消" in refused.value.zh
     assert PayrollBatch.objects.get(pk=batch.pk).status == BatchStatus.AWAITING_CONFIRMATION
     assert PayrollRow.objects.count() == 0
@@ -213,7 +213,7 @@ def test_another_companys_agent_can_neither_confirm_nor_revoke(
 ):
     batch = validated(our_agent, bank, payroll_rows(2), django_capture_on_commit_callbacks)
     with pytest.raises(PayrollBatch.DoesNotExist):
-        payroll_batch_confirm(batch=batch, card=other_agent.card)
+        payroll_batch_confirm(batch=batch, card=other_agent.card, checklist=CHECK_CODE)
     with pytest.raises(PayrollBatch.DoesNotExist):
         payroll_batch_revoke(batch=batch, card=other_agent.card)
     assert PayrollBatch.objects.get(pk=batch.pk).status == BatchStatus.AWAITING_CONFIRMATION
@@ -255,7 +255,7 @@ def test_oversized_upload_is_refused_and_nothing_is_kept(business_clock, our_age
 
 def test_revoke_only_before_storing(business_clock, our_agent, bank, django_capture_on_commit_callbacks):
     batch = validated(our_agent, bank, payroll_rows(2), django_capture_on_commit_callbacks)
-    payroll_batch_confirm(batch=batch, card=our_agent.card)
+    payroll_batch_confirm(batch=batch, card=our_agent.card, checklist=CHECK_CODE)
     with pytest.raises(StateError):
         payroll_batch_revoke(batch=batch, card=our_agent.card)
     assert PayrollBatch.objects.get(pk=batch.pk).status == BatchStatus.STORING

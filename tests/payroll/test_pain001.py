@@ -16,7 +16,8 @@ from payroll_exchange.envelope import envelope_seal
 from payroll_exchange.records import ID_TYPES
 from tests.exchange.pain001_make import Tx, pain001_xml
 from tests.exchange.test_iso20022 import _independent_pain001, generator_rows
-from tests.factories import payroll_file_bytes, payroll_rows, upload
+from tests.factories import CHECK_CODE, payroll_file_bytes, payroll_rows, upload
+from tests.support.checklists import checklist_qr
 
 pytestmark = pytest.mark.django_db
 PAY_DATE = date(2026, 12, 5)
@@ -53,7 +54,9 @@ def stored_rows(batch) -> list[tuple]:
 
 def confirm_and_store(party, batch, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks():
-        payroll_batch_confirm(batch=batch, card=party.card)
+        # A pain.001 carries no 核对码: the agent scans its checklist's signed QR (code empty).
+        proof = CHECK_CODE if batch.check_code_hash else checklist_qr(party=party, batch=batch, code="")
+        payroll_batch_confirm(batch=batch, card=party.card, checklist=proof)
     assert payroll_batch_store(batch_id=batch.pk) is True
     batch.refresh_from_db()
     assert batch.status == BatchStatus.STORED

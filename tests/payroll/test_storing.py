@@ -11,7 +11,7 @@ from apps.employees.models import Employee
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
 from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_prevalidate, payroll_batch_submit
 from apps.payroll.services.storing import payroll_batch_store
-from tests.factories import payroll_file_bytes, payroll_rows, upload
+from tests.factories import CHECK_CODE, payroll_file_bytes, payroll_rows, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def confirmed(party, bank, rows, django_capture_on_commit_callbacks) -> PayrollB
     batch.refresh_from_db()
     assert batch.status == BatchStatus.AWAITING_CONFIRMATION, batch.errors
     with django_capture_on_commit_callbacks():
-        payroll_batch_confirm(batch=batch, card=party.card)
+        payroll_batch_confirm(batch=batch, card=party.card, checklist=CHECK_CODE)
     return batch
 
 

@@ -29,9 +29,10 @@ from apps.kiosk.views.common import kiosk_act, kiosk_download, kiosk_render, rec
 from apps.payroll.models import BatchStatus, PayrollBatch
 from apps.payroll.selectors import payroll_batch_get, payroll_batches_for_company
 from apps.payroll.services import intake
-from apps.payroll.services.checklist import checklist_required, payroll_checklist_check
+from apps.payroll.services.checklist import checklist_required, no_code_message, payroll_checklist_check
 from apps.payroll.services.intake import payroll_batch_submit
 from apps.payroll.services.reports import payroll_report_download, payroll_report_text
+from apps.returns.models import Pain001Source
 
 
 def _batch(request: HttpRequest, pk: int) -> PayrollBatch:
@@ -72,7 +73,15 @@ def payroll_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
     today = clock.today()
     actions = batch_kiosk_actions(batch.status, pay_date=batch.pay_date, today=today)
     pay_date_passed = batch.status == BatchStatus.AWAITING_CONFIRMATION and "confirm" not in actions
-    needs_checklist = "confirm" in actions and checklist_required(batch=batch)
+    # A file without a 核对码 is confirmed here only by its checklist's signed QR, which only a pain.001's
+    # checklist has; an older client's file gets no 确认入库, the page says to revoke it or ask bank staff
+    # (the service refuses it anyway).
+    has_code = checklist_required(batch=batch)
+    no_code = ("confirm" in actions and not has_code
+               and not Pain001Source.objects.filter(batch_id=batch.pk).exists())
+    if no_code:
+        actions = tuple(a for a in actions if a != "confirm")
+    needs_checklist = "confirm" in actions
     checked = request.session.get(_checklist_key(batch.pk)) if needs_checklist else None
     return kiosk_render(
         request,
@@ -90,6 +99,8 @@ def payroll_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
             "more_new_employees": max(batch.new_employee_count - len(batch.new_employees or []), 0),
             "status_url": reverse("kiosk:batch_status", kwargs={"pk": batch.pk}),
             "needs_checklist": needs_checklist,
+            "checklist_scan_only": needs_checklist and not has_code,
+            "no_code_note": no_code_message(language=get_language() or "zh-hans") if no_code else "",
             "checklist_checked": checked and {k: v for k, v in checked.items() if k != "text"},
             "language": get_language(),
         },
