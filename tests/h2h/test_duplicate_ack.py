@@ -26,8 +26,17 @@ def test_api_confirm_of_a_suspected_duplicate_needs_the_acknowledgement(api_a, o
 
     refused = api_a.post(f"/batches/{batch_id}/confirm/", key="c-1")
     assert refused.status_code == 409, refused.json()  # the API answers a refusal of the service so
-    assert refused.json()["code"] == "suspected_duplicate_unacknowledged"
-    assert "疑似重复发放" in refused.json()["message"]["zh"]
+    body = refused.json()
+    # The kiosk's code, in the API's words: the parameter to send, not the kiosk's checkbox.
+    assert (body["code"], body["field"]) == ("suspected_duplicate_unacknowledged", "acknowledge_duplicate")
+    assert body["message"]["zh"] == ("疑似重复发放：此文件的明细和金额与已发放批次 GZ202611 完全相同。"
+                                     "请核实确需再次发放后，以 acknowledge_duplicate=true 重新请求确认入库"
+                                     "（使用新的 Idempotency-Key）；否则请撤消此批次。")
+    assert "acknowledge_duplicate=true" in body["message"]["en"]
+    assert "GZ202611" in body["message"]["en"]
+    for kiosk_word in ("勾选", "我已核实"):
+        assert kiosk_word not in body["message"]["zh"]
+    assert "tick" not in body["message"]["en"]
     assert PayrollBatch.objects.get(pk=batch_id).status == BatchStatus.AWAITING_CONFIRMATION
     assert AuditEvent.objects.count() == audits
 

@@ -16,6 +16,7 @@ from apps.h2h.idempotency import idempotent, request_digest
 from apps.h2h.schema import COMMON_ERRORS, IDEMPOTENCY_KEY, POST_ERRORS
 from apps.h2h.serializers import ActedSerializer, BatchResultSerializer, BatchSerializer
 from apps.h2h.views.base import H2HView, page_number
+from apps.payroll.changes import DuplicateNotAcknowledged, payroll_batch_changes
 from apps.payroll.models import FREEING_STATUSES, PayrollBatch
 from apps.payroll.selectors import payroll_batch_get, payroll_batches_for_company
 from apps.payroll.services import intake
@@ -89,6 +90,20 @@ ACKNOWLEDGE_DUPLICATE = OpenApiParameter(
                 "under a new batch number (refused with suspected_duplicate_unacknowledged otherwise); audited.")
 
 
+def duplicate_unacknowledged_error(*, batch: PayrollBatch, code: str) -> ApiError:
+    """疑似重复发放 in the API's words: the kiosk's sentence speaks of a checkbox, an ERP sends a parameter.
+    Same code as the kiosk's refusal; the paid batch is named from the (cached) comparison."""
+    changes = payroll_batch_changes(batch=batch)
+    previous = (changes.previous_batch_no if changes is not None else "") or "—"
+    return ApiError(409, code,
+                    f"疑似重复发放：此文件的明细和金额与已发放批次 {previous} 完全相同。请核实确需再次发放后，"
+                    "以 acknowledge_duplicate=true 重新请求确认入库（使用新的 Idempotency-Key）；否则请撤消此批次。",
+                    f"Suspected duplicate payment: this file's rows and amounts equal the paid batch {previous}. "
+                    "If it really must be paid again, repeat the confirm request with acknowledge_duplicate=true "
+                    "(and a new Idempotency-Key); otherwise revoke the batch.",
+                    field="acknowledge_duplicate")
+
+
 class BatchConfirmView(BatchScoped):
     @extend_schema(operation_id="batches_confirm", parameters=[IDEMPOTENCY_KEY, ACKNOWLEDGE_DUPLICATE], request=None,
                    responses={200: ActedSerializer, **POST_ERRORS},
@@ -99,8 +114,11 @@ class BatchConfirmView(BatchScoped):
         acknowledged = request.query_params.get("acknowledge_duplicate", "").lower() in ("1", "true")
 
         def effect() -> Response:
-            queued = intake.payroll_batch_confirm(batch=batch, actor=self.principal.actor,
-                                                  duplicate_acknowledged=acknowledged)
+            try:
+                queued = intake.payroll_batch_confirm(batch=batch, actor=self.principal.actor,
+                                                      duplicate_acknowledged=acknowledged)
+            except DuplicateNotAcknowledged as exc:
+                raise duplicate_unacknowledged_error(batch=batch, code=exc.code) from exc
             batch.refresh_from_db(fields=["status"])
             return Response({"id": batch.pk, "status": batch.status, "queued": queued is not False})
 
