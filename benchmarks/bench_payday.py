@@ -177,7 +177,8 @@ class Meter:
 
 def best_of(runs: list[dict]) -> dict:
     best = min(runs, key=lambda r: r["cpu_s"])
-    return {**best, "best_wall_s": min(r["wall_s"] for r in runs), "runs": len(runs)}
+    statements = next((r["statements"] for r in runs if "statements" in r), None)  # the committed run's
+    return {**best, "best_wall_s": min(r["wall_s"] for r in runs), "runs": len(runs), "statements": statements}
 
 
 def posting_baseline(world: World, meter: Meter) -> dict:
@@ -308,7 +309,8 @@ def measure(rows: int) -> list[Measurement]:
     def extra(ours: dict, base: dict) -> dict:
         return {**common, "wall_s": round(ours["best_wall_s"], 3), "baseline_wall_s": round(base["best_wall_s"], 3),
                 "client_cpu_s": round(ours["client_cpu_s"], 3), "backend_cpu_s": round(ours["backend_cpu_s"], 3),
-                "baseline_backend_cpu_s": round(base["backend_cpu_s"], 3), "runs": ours["runs"]}
+                "baseline_backend_cpu_s": round(base["backend_cpu_s"], 3), "runs": ours["runs"],
+                "top_statements_backend_cpu": ours.get("statements") or []}
 
     return [
         Measurement(key="P4", workload="pay-day posting (CPU, worker + PostgreSQL)", rows=rows,

@@ -53,6 +53,23 @@ def vm_hwm_mb() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
+class StatementCpu:
+    """Backend CPU per statement of the last (committed) run: where the time goes."""
+
+    def __init__(self, meter: CpuMeter) -> None:
+        self.meter, self.seen = meter, []
+
+    def __call__(self, execute, sql, params, many, context):
+        start = self.meter.backend()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seen.append((self.meter.backend() - start, " ".join(sql.split())[:60]))
+
+    def top(self, n: int = 5) -> list[tuple[float, str]]:
+        return sorted(self.seen, reverse=True)[:n]
+
+
 def _repeated(meter: CpuMeter, fn, *, reps: int, vacuum: str | None) -> tuple[list[dict], object]:
     from django.db import connection, transaction
 
@@ -70,8 +87,10 @@ def _repeated(meter: CpuMeter, fn, *, reps: int, vacuum: str | None) -> tuple[li
         if vacuum:
             with connection.cursor() as cursor:
                 cursor.execute(vacuum)
-    figures, result = meter.run(fn)  # the last run commits
-    runs.append(figures)
+    statements = StatementCpu(meter)
+    with connection.execute_wrapper(statements):
+        figures, result = meter.run(fn)  # the last run commits
+    runs.append({**figures, "statements": statements.top()})
     return runs, result
 
 
