@@ -26,7 +26,9 @@ from payroll_client.store import log_write, setting_get, setting_put, store_tran
 from payroll_exchange import clock, pki
 from payroll_exchange.errors import ExchangeError, RowError
 
-POLL_SECONDS = 1.0  # a status poll a second: pre-validating 10,000 rows takes a few seconds
+# One status poll a second: well inside the API's per-certificate limit (H2H_RATE, 600/min), and the
+# progress (rows_done) moves visibly between two polls on a large file.
+POLL_SECONDS = 1.0
 
 
 # -- the connection ---------------------------------------------------------------------------
@@ -44,8 +46,9 @@ def server_of(*, args: argparse.Namespace, conn: sqlite3.Connection) -> Server:
     return Server.parse(url)
 
 
-def api_open(*, args: argparse.Namespace, conn: sqlite3.Connection, user: users.User, action: str) -> tuple[Api,
-                                                                                                           pki.Identity]:
+def api_open(*, args: argparse.Namespace, conn: sqlite3.Connection, user: users.User,
+             action: str) -> tuple[Api, pki.Identity]:
+    """The API with the USB key (PIN asked here, after the address and the root are known to be there)."""
     from payroll_client import keys
 
     server = server_of(args=args, conn=conn)
