@@ -209,6 +209,31 @@ def test_the_service_refuses_a_file_without_a_code_at_the_kiosk_but_not_through_
     assert (batch.status, batch.confirmed_how) == (BatchStatus.STORING, ConfirmedHow.API_CERTIFICATE)
 
 
+def test_the_no_code_note_in_english(our_client, our_agent, bank):
+    batch = prevalidated(our_client, our_agent, bank, code="", batch_no="B20261204")
+    our_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = our_client.get(f"/payroll/{batch.pk}/").content.decode()
+    assert "This file carries no check code (it was made by an older enterprise client)" in page
+    assert "ask the bank&#x27;s counter staff to confirm it in the back office with a reason" in page
+    assert 'id="confirm-button"' not in page
+
+
+def test_without_a_code_only_a_signed_qr_without_a_code_proves_the_file(our_client, our_agent, bank):
+    """What a pain.001's checklist carries (a signed QR, code empty) proves the file; a QR that
+    carries a code cannot stand for a file that has none."""
+    batch = prevalidated(our_client, our_agent, bank, code="", batch_no="B20261205")
+    actor_card = our_agent.card
+    with pytest.raises(ChecklistRefused) as info:
+        payroll_batch_confirm(batch=batch, card=actor_card, checklist=qr_for(our_agent, batch, code=CODE))
+    assert info.value.code == "checklist_mismatch"
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.AWAITING_CONFIRMATION
+    assert AuditEvent.objects.filter(action="payroll_checklist_mismatch").count() == 1
+    payroll_batch_confirm(batch=batch, card=actor_card, checklist=qr_for(our_agent, batch, code=""))
+    batch.refresh_from_db()
+    assert (batch.status, batch.confirmed_how) == (BatchStatus.STORING, ConfirmedHow.CHECKLIST_SCANNED)
+
+
 def test_the_query_screens_supplement_button_leads_to_the_checklist_check(our_client, awaiting):
     page = our_client.get("/payroll/").content.decode()
     assert f'href="/payroll/{awaiting.pk}/#checklist-check" data-checklist-confirm' in page
