@@ -187,7 +187,7 @@ def measure(kind: str, *, party, sealed_rows: bytes, env: dict[str, str], work: 
     from apps.agreements.services import bank_identity
     from apps.payroll.models import BatchStatus, PayrollBatch
     from payroll_exchange.envelope import envelope_seal
-    from tests.factories import CARD_PIN
+    from tests.factories import CARD_PIN, CHECK_CODE
 
     limit = int(os.environ.get("UPLOAD_MAX_BYTES", 50 * MB))
     envelope_room = 64 * 1024  # CMS, certificate, transport header
@@ -231,6 +231,8 @@ def measure(kind: str, *, party, sealed_rows: bytes, env: dict[str, str], work: 
         if kind == "rows":
             require(batch.status == BatchStatus.AWAITING_CONFIRMATION, f"rows: {batch.status} {batch.errors[:2]}")
             _status, page = kiosk.get(f"/payroll/{batch_id}/")
+            # 核对清单核对 first: the kiosk confirms only with the checklist's 核对码 (the factory's CHECK_CODE).
+            _status, _url, page = kiosk.post(f"/payroll/{batch_id}/checklist/", {"checklist": CHECK_CODE}, page=page)
             kiosk.post(f"/payroll/{batch_id}/confirm/", {}, page=page)
             wait(lambda: PayrollBatch.objects.get(pk=batch_id).status == BatchStatus.STORED, timeout=600,
                  what="storing")
