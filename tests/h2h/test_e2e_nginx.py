@@ -271,6 +271,14 @@ def client_raw(client, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([CLIENT, *args], capture_output=True, text=True, env=env, timeout=120, check=False)
 
 
+def task_on_worker(name: str) -> None:
+    from django.conf import settings
+
+    from config.celery import app
+
+    app.send_task(name, queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
 @pytest.fixture
 def enterprise_pc(business_clock, our_agent, platform_keys, tmp_path) -> EnterpriseClient:
     """Company A's PC: the bank root, company A's certificate as its USB key, the agreement package."""
@@ -327,11 +335,18 @@ def test_the_client_online_submits_confirms_and_fetches_the_return_file_and_pain
     assert "成功 (stored)" in confirmed, confirmed
     assert PayrollBatch.objects.get(pk=batch_id).status == "stored"
 
+    # Pay day and the next morning's return-file job run on the real worker, as beat would start them.
     before = LedgerAccount.objects.get(pk=settlement.pk).balance
-    assert payday_run(today=PAY_DATE).paid == [batch_id]
+    business_clock.set(at(PAY_DATE, 10))
+    task_on_worker("apps.ledger.tasks.payday_run")
+    wait_until(lambda: PayrollBatch.objects.get(pk=batch_id).status != "stored", timeout=60, what="the pay-day job")
+    assert PayrollBatch.objects.get(pk=batch_id).status == "paid"
     debited = before - LedgerAccount.objects.get(pk=settlement.pk).balance
-    assert return_files_run(today=PAY_DATE + timedelta(days=1)) == 1
-    business_clock.set(at(PAY_DATE + timedelta(days=1)))
+    business_clock.set(at(PAY_DATE + timedelta(days=1), 3))
+    task_on_worker("apps.returns.tasks.return_files_run")
+    wait_until(lambda: PayrollBatch.objects.get(pk=batch_id).status == "returned", timeout=60,
+               what="the return-file job")
+    business_clock.set(at(PAY_DATE + timedelta(days=1), 9))
 
     out = tmp_path / "returns"
     fetched = enterprise_pc.run("fetch-returns", "--out", str(out), *server).stdout
