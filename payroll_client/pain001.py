@@ -2,7 +2,8 @@
 for a sheet — check every row, 换人复核, sign with the USB key and encrypt for the bank, checklist —
 with the XML itself as the payload (envelope kind ``pain001``), so the bank reads the same bytes
 whose digest the checklist prints. The batch number and pay date come from the file (PmtInfId,
-ReqdExctnDt); the file carries no 核对码 (the kiosk confirms it without one)."""
+ReqdExctnDt); the file carries no 核对码, so the kiosk confirms it by the checklist's signed QR alone
+(its code field empty)."""
 
 from __future__ import annotations
 
