@@ -234,6 +234,27 @@ def test_without_a_code_only_a_signed_qr_without_a_code_proves_the_file(our_clie
     assert (batch.status, batch.confirmed_how) == (BatchStatus.STORING, ConfirmedHow.CHECKLIST_SCANNED)
 
 
+def test_a_pain001_is_confirmed_at_the_kiosk_by_scanning_its_checklist_qr(our_client, our_agent, bank):
+    """A pain.001 carries no 核对码 but its checklist has the signed QR: the page asks for the scan only."""
+    from tests.payroll.test_pain001 import sealed, xml_for
+
+    data = sealed(our_agent, bank, xml_for(our_agent, payroll_rows(2)))
+    response = our_client.post("/payroll/upload/", {"agreement": our_agent.agreement.pk,
+                                                    "upload": upload(data, "erp-export.p7m")})
+    batch = PayrollBatch.objects.get(pk=int(response["Location"].strip("/").split("/")[-1]))
+    payroll_batch_prevalidate(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert (batch.status, batch.check_code_hash) == (BatchStatus.AWAITING_CONFIRMATION, "")
+    page = our_client.get(f"/payroll/{batch.pk}/").content.decode()
+    assert "此文件不含核对码：请用扫描枪扫描盖章的《代理业务核对清单》上的二维码：" in page
+    assert 'id="no-code-note"' not in page
+    assert 'id="confirm-button" disabled' in page
+    page = check(our_client, batch, qr_for(our_agent, batch, code=""))
+    assert 'id="checklist-ok"' in page
+    assert 'id="confirm-button" disabled' not in page
+    assert confirm(our_client, batch).confirmed_how == ConfirmedHow.CHECKLIST_SCANNED
+
+
 def test_the_query_screens_supplement_button_leads_to_the_checklist_check(our_client, awaiting):
     page = our_client.get("/payroll/").content.decode()
     assert f'href="/payroll/{awaiting.pk}/#checklist-check" data-checklist-confirm' in page
