@@ -239,8 +239,8 @@ def measure(rows: int) -> list[Measurement]:
     try:
         django_setup(private_dir)
         load_before = Path("/proc/loadavg").read_text().split()[0]
-        # S1 rounds (sequential, parallel) × repeat, then the S3 pay days (direct, pooled) × repeat.
-        agreements, rounds = world_make(per_batch=per_batch, rounds=2 * repeat + 2 * repeat)
+        # S1 rounds (sequential, parallel, parallel with the fee lock taken last) × repeat, then S3's.
+        agreements, rounds = world_make(per_batch=per_batch, rounds=3 * repeat + 2 * repeat)
         from django.db import connections
 
         connections.close_all()
@@ -249,51 +249,64 @@ def measure(rows: int) -> list[Measurement]:
         pooled_env = direct_env | {"DATABASE_URL": bouncer.url(SCRATCH_DB), "DATABASE_POOLER": "pgbouncer",
                                    "DATABASE_DIRECT_URL": f"{SERVER}/{SCRATCH_DB}"}
 
-        sequential, parallel = [], []
+        sequential, parallel, late = [], [], []
+        late_env = direct_env | {"BENCH_FEE_LOCK_LAST": "1"}
         waits: Counter[str] = Counter()
+        late_waits: Counter[str] = Counter()
         max_waiting, worker_sum = 0, 0.0
         for n in range(repeat):
-            seq_ids, par_ids = rounds[2 * n], rounds[2 * n + 1]
-            wall, _f, _s = workers_run(groups=[seq_ids], today=FIRST_PAY_DATE + timedelta(days=2 * n),
+            seq_ids, par_ids, late_ids = rounds[3 * n], rounds[3 * n + 1], rounds[3 * n + 2]
+            wall, _f, _s = workers_run(groups=[seq_ids], today=FIRST_PAY_DATE + timedelta(days=3 * n),
                                        env=direct_env)
             sequential.append(wall)
+            wall, _f, late_sampler = workers_run(groups=[late_ids[0::2], late_ids[1::2]],
+                                                 today=FIRST_PAY_DATE + timedelta(days=3 * n + 2), env=late_env)
+            late.append(wall)
+            late_waits.update(late_sampler.wait_s)
+            paid_check(late_ids)
             wall, figures, sampler = workers_run(groups=[par_ids[0::2], par_ids[1::2]],
-                                                 today=FIRST_PAY_DATE + timedelta(days=2 * n + 1), env=direct_env)
+                                                 today=FIRST_PAY_DATE + timedelta(days=3 * n + 1), env=direct_env)
             parallel.append(wall)
             waits.update(sampler.wait_s)
             max_waiting = max(max_waiting, sampler.max_waiting)
             worker_sum += sum(f["wall"] for f in figures)
             paid_check(seq_ids + par_ids)
+            _say(f"S1 round {n}: sequential {sequential[-1]:.3f} s, parallel {parallel[-1]:.3f} s, lock waits "
+                 f"{sum(sampler.wait_s.values()):.3f} s {dict(sampler.wait_s)}; fee lock last {late[-1]:.3f} s, "
+                 f"waits {dict(late_sampler.wait_s)}")
 
         # S3: beat's pay-day task (one run paying the day's four batches), direct and pooled, alternated.
         payday = {"direct": [], "pgbouncer": []}
         for n in range(repeat):
             for k, (label, env) in enumerate((("direct", direct_env), ("pgbouncer", pooled_env))):
-                r = 2 * repeat + 2 * n + k
+                r = 3 * repeat + 2 * n + k
                 wall, figures, _s = workers_run(groups=[[]], today=FIRST_PAY_DATE + timedelta(days=r), env=env,
                                                 mode="run", sample=False)
                 require(len(figures[0]["outcomes"]) == COMPANIES, f"{label} pay day paid {figures[0]['outcomes']}")
                 paid_check(rounds[r])
                 payday[label].append(wall)
+                _say(f"S3 {label}: {wall:.3f} s")
         require(advisory_locks_left() == 0, "a pay-day run left its advisory lock behind")
 
         # S2: one intake of per_batch rows, direct and pooled, alternated.
-        from benchmarks.bench_intake import upload_limit
-        from benchmarks.bench_intake import world_make as intake_world_make
+        intake: dict[str, list[float]] = {"direct": [], "pgbouncer": []}
+        if "S2" in PARTS:
+            from benchmarks.bench_intake import upload_limit
+            from benchmarks.bench_intake import world_make as intake_world_make
 
-        party, file_rows, sealed = intake_world_make(per_batch)
-        total = sum((r.amount for r in file_rows), Decimal(0))
-        sealed_path = Path(private_dir) / "bench-upload.p7m"
-        sealed_path.write_bytes(sealed)
-        spec = {"env": {"UPLOAD_MAX_BYTES": str(upload_limit(file_size=len(sealed)))}, "card_id": party.card.pk,
-                "agreement_id": party.agreement.pk, "sealed_path": str(sealed_path), "rows": per_batch,
-                "total": str(total), "repeat": 1, "profile": False}
-        pooled_intake_env = {k: pooled_env[k] for k in ("DATABASE_URL", "DATABASE_POOLER", "DATABASE_DIRECT_URL")}
-        intake = {"direct": [], "pgbouncer": []}
-        for n in range(repeat):
-            for label, env in (("direct", {}), ("pgbouncer", pooled_intake_env)):
-                intake[label].append(intake_through(spec=spec, env=env, private_dir=private_dir,
-                                                    label=f"{label}-{n}")["wall"]["end to end"])
+            party, file_rows, sealed = intake_world_make(per_batch)
+            total = sum((r.amount for r in file_rows), Decimal(0))
+            sealed_path = Path(private_dir) / "bench-upload.p7m"
+            sealed_path.write_bytes(sealed)
+            spec = {"env": {"UPLOAD_MAX_BYTES": str(upload_limit(file_size=len(sealed)))}, "card_id": party.card.pk,
+                    "agreement_id": party.agreement.pk, "sealed_path": str(sealed_path), "rows": per_batch,
+                    "total": str(total), "repeat": 1, "profile": False}
+            pooled_intake_env = {k: pooled_env[k] for k in ("DATABASE_URL", "DATABASE_POOLER", "DATABASE_DIRECT_URL")}
+            for n in range(repeat):
+                for label, env in (("direct", {}), ("pgbouncer", pooled_intake_env)):
+                    intake[label].append(intake_through(spec=spec, env=env, private_dir=private_dir,
+                                                        label=f"{label}-{n}")["wall"]["end to end"])
+                    _say(f"S2 {label}: {intake[label][-1]:.3f} s")
         pooled_xacts = bouncer.stats(SCRATCH_DB).get("total_xact_count", 0)
         require(pooled_xacts > 0, "nothing went through PgBouncer")
     finally:
@@ -308,7 +321,7 @@ def measure(rows: int) -> list[Measurement]:
     lock_wait = sum(waits.values())
     common = {"load_before": load_before, "load_after": load_after, "rounds": repeat, "cores": os.cpu_count()}
     par, seq = min(parallel), min(sequential)
-    d_intake, p_intake = min(intake["direct"]), min(intake["pgbouncer"])
+    d_intake, p_intake = min(intake["direct"], default=0.0), min(intake["pgbouncer"], default=0.0)
     d_pay, p_pay = min(payday["direct"]), min(payday["pgbouncer"])
     measurements = [
         Measurement(key="S1", workload=f"pay day, {COMPANIES}×{per_batch:,} rows, 2 workers at once", rows=rows,
@@ -320,6 +333,12 @@ def measure(rows: int) -> list[Measurement]:
                            "lock_wait_share": round(lock_wait / worker_sum, 3) if worker_sum else None,
                            "max_backends_waiting": max_waiting,
                            "lock_waits_s": {k: round(v / repeat, 3) for k, v in waits.most_common()}}),
+        Measurement(key="S1", workload="the same, fee-income row locked last (what-if)", rows=rows,
+                    ours=min(late), baseline=seq, baseline_label="1 worker paying 4 batches one after another",
+                    aim=f"≤ {AIM_PARALLEL}×", met=min(late) <= AIM_PARALLEL * seq,
+                    extra={**common, "parallel_wall_s": [round(x, 3) for x in late],
+                           "lock_wait_s": round(sum(late_waits.values()) / repeat, 3),
+                           "lock_waits_s": {k: round(v / repeat, 3) for k, v in late_waits.most_common()}}),
         Measurement(key="S2", workload=f"intake of {per_batch:,} rows through PgBouncer (transaction)", rows=per_batch,
                     ours=p_intake, baseline=d_intake, baseline_label="the same intake straight to PostgreSQL",
                     aim=f"≤ {AIM_POOLER}×", met=p_intake <= AIM_POOLER * d_intake,
@@ -332,6 +351,8 @@ def measure(rows: int) -> list[Measurement]:
                     extra={**common, "direct_wall_s": [round(x, 3) for x in payday["direct"]],
                            "pgbouncer_wall_s": [round(x, 3) for x in payday["pgbouncer"]]}),
     ]
+    if "S2" not in PARTS:
+        measurements = [m for m in measurements if m.key != "S2"]
     if DETAIL:
         print(f"load {load_before} → {load_after}; sequential {sequential}, parallel {parallel}")
         print(f"lock waits per parallel round: {lock_wait / repeat:.3f} s, max {max_waiting} backends waiting")
@@ -342,10 +363,19 @@ def measure(rows: int) -> list[Measurement]:
     return measurements
 
 
+def _say(line: str) -> None:
+    if DETAIL:
+        print(line, file=sys.stderr, flush=True)
+
+
 DETAIL = False
+PARTS = ("S1", "S2", "S3")  # --no-intake leaves S2 out (a quicker look at the pay-day figures)
 
 if __name__ == "__main__":
     if "--detail" in sys.argv:
         sys.argv.remove("--detail")
         DETAIL = True
+    if "--no-intake" in sys.argv:
+        sys.argv.remove("--no-intake")
+        PARTS = ("S1", "S3")
     part_main(measure)

@@ -39,6 +39,17 @@ def main() -> None:
     from apps.ledger.payday import payday_batch_post
     from apps.ledger.payday_recovery import payday_run_recorded
 
+    if os.environ.get("BENCH_FEE_LOCK_LAST") == "1":
+        # A what-if for docs/scaling.md, never the platform's behaviour: the posting takes no lock on
+        # the fee-income row up front, so the row is locked only by the balance UPDATE at the end of
+        # the posting and held to COMMIT. (Safe here because the bench's batches share no employee
+        # account; the platform's up-front lock also orders employee-account locks.)
+        from unittest import mock
+
+        from apps.ledger.services import ledger_fee_income_account
+
+        mock.patch("apps.ledger.payday.ledger_posting_lock", ledger_fee_income_account).start()
+
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
