@@ -12,6 +12,7 @@ import argparse
 import hashlib
 import os
 import sqlite3
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -130,19 +131,25 @@ def batch_wait(*, api: Api, batch_id: int, wait: float) -> dict[str, Any]:
     """Poll the status until the bank's job is done (or ``wait`` seconds passed), printing progress."""
     deadline = time.monotonic() + wait
     shown = ""
-    while True:
-        batch = api.get_json(f"/batches/{batch_id}/")
-        done, total = batch.get("rows_done") or 0, batch.get("rows_total") or "?"
-        line = f"  {batch.get('label')} ({batch['status']}) {done}/{total}"
-        if line != shown:
-            print(line, flush=True)
-            shown = line
-        if not batch["busy"]:
-            return batch
-        if time.monotonic() >= deadline:
-            print(f"  仍在处理中, 稍后查看 still working; later: payroll-client status {batch_id}")
-            return batch
-        time.sleep(POLL_SECONDS)
+    try:
+        while True:
+            batch = api.get_json(f"/batches/{batch_id}/")
+            done, total = batch.get("rows_done") or 0, batch.get("rows_total") or "?"
+            line = f"  {batch.get('label')} ({batch['status']}) {done}/{total}"
+            if line != shown:
+                print(line, flush=True)
+                shown = line
+            if not batch["busy"]:
+                return batch
+            if time.monotonic() >= deadline:
+                print(f"  仍在处理中, 稍后查看 still working; later: payroll-client status {batch_id}")
+                return batch
+            time.sleep(POLL_SECONDS)
+    except KeyboardInterrupt:
+        # Not cli's "nothing was written": the bank has the file and carries on without us.
+        print(f"\n已停止等待, 银行继续处理 stopped waiting; the bank carries on: payroll-client status {batch_id}",
+              file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 # -- commands ------------------------------------------------------------------------------------

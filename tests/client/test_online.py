@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
 import ssl
 import stat
+import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,9 +25,10 @@ from cryptography.hazmat.primitives import serialization
 from apps.h2h.tls import server_certificate_issue
 from payroll_client.online import tls_context
 from payroll_exchange import pki
-from tests.client.conftest import AGREEMENT_A, USBKEY_PIN
+from tests.client.conftest import AGREEMENT_A, BUSINESS_NOW, CLIENT, PASSWORDS, USBKEY_PIN
 from tests.client.sheets_make import account, resident_id
 from tests.client.test_returns import sealed_by
+from tests.support.processes import wait_until
 
 PIN = {"PAYROLL_CLIENT_PIN": USBKEY_PIN}
 SEALED = b"0\x82 sealed payroll file bytes"
@@ -80,6 +84,8 @@ class FakeBank:
         if method == "POST" and path == "/api/h2h/v1/batches/7/confirm/":
             self.confirmed = True
             return 200, {}, {"id": 7, "status": "storing", "queued": True}
+        if method == "POST" and path == "/api/h2h/v1/batches/9/confirm/":
+            return 200, {}, {"id": 9, "status": "storing", "queued": True}
         if path in self.routes:
             return 200, {}, self.routes[path]
         batch = {**BATCH, "status": "stored", "label": "成功", "actions": []} if self.confirmed else BATCH
@@ -384,3 +390,25 @@ def test_submit_of_an_employee_file_made_here_sends_it_as_one(client, bank, out_
     digest = hashlib.sha256(made.read_bytes()).hexdigest()
     assert upload.headers["Idempotency-Key"] == f"payroll-client-employees-{digest}"
     assert "员工信息文件 employee file: 待确认 (awaiting_confirmation), 笔数 count 1" in result.stdout
+
+
+def test_ctrl_c_while_waiting_says_the_bank_carries_on(client, bank):
+    bank.routes["/api/h2h/v1/batches/9/"] = {**BATCH, "id": 9, "status": "storing", "label": "入库中", "busy": True}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYROLL_CLIENT")}
+    env.update(PAYROLL_CLIENT_HOME=str(client.home), BUSINESS_CLOCK=BUSINESS_NOW, PAYROLL_CLIENT_USER="0001",
+               PAYROLL_CLIENT_PASSWORD=PASSWORDS["0001"], **PIN)
+    waiting = subprocess.Popen([CLIENT, "confirm", "9", "--server", bank.url], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_until(lambda: any(s.path == "/api/h2h/v1/batches/9/" for s in bank.seen), timeout=30,
+                   what="the client's first status poll")
+        waiting.send_signal(signal.SIGINT)
+        out, err = waiting.communicate(timeout=30)
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+    assert waiting.returncode == 130
+    assert "已确认入库 confirmed: 平台编号 id 9" in out
+    assert "已停止等待, 银行继续处理 stopped waiting; the bank carries on: payroll-client status 9" in err
+    assert "nothing was written" not in err
+    assert "Traceback" not in err
