@@ -328,8 +328,9 @@ def growth_series(runs: list[PartRun]) -> dict[str, dict]:
             if m is not None:
                 points.append({"rows": m.rows, "ours": m.ours, "baseline": m.baseline})
         if points:
-            baseline_label = next(m.baseline_label for run in runs if (m := _first(run, key)) is not None)
-            series[key] = {"workload": label, "baseline_label": baseline_label, "points": points}
+            first = next(m for run in runs if (m := _first(run, key)) is not None)
+            series[key] = {"workload": label, "measured": first.workload, "unit": first.unit,
+                           "baseline_label": first.baseline_label, "points": points}
     return series
 
 
@@ -343,7 +344,8 @@ def growth_plot(series: dict[str, dict], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
     for (key, s), colour in zip(series.items(), ("tab:blue", "tab:orange", "tab:green", "tab:red"), strict=False):
         xs = [p["rows"] for p in s["points"]]
-        ax.plot(xs, [p["ours"] for p in s["points"]], "o-", color=colour, label=f"{key} {s['workload']}")
+        ax.plot(xs, [p["ours"] for p in s["points"]], "o-", color=colour,
+                label=f"{key} {s.get('measured', s['workload'])}")
         based = [(p["rows"], p["baseline"]) for p in s["points"] if p["baseline"]]
         if based:
             ax.plot(*zip(*based, strict=True), "s--", color=colour, alpha=0.7,
@@ -351,7 +353,7 @@ def growth_plot(series: dict[str, dict], path: Path) -> None:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("rows")
-    ax.set_ylabel("seconds")
+    ax.set_ylabel("seconds (as each part reports them: CPU)")
     ax.set_title("Time against rows (log-log; slope 1 = linear growth)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
