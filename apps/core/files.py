@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
@@ -60,15 +61,20 @@ def private_file_save(*, upload: UploadedFile, area: str) -> tuple[str, int]:
     return name, size
 
 
-def private_file_write(*, area: str, name: str, data: bytes) -> Path:
+def private_file_write(*, area: str, name: str, data: bytes | Iterable[bytes]) -> Path:
     """Write a private file whole or not at all: into a temporary file of a unique name beside it
-    (two runs writing the same file never share one), then renamed over it."""
+    (two runs writing the same file never share one), then renamed over it. ``data`` may be an
+    iterable of chunks, so a large file is written without being held whole in memory."""
     path = private_path(area, name)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:  # mkstemp creates it 0600
-            out.write(data)
+            if isinstance(data, bytes | bytearray | memoryview):
+                out.write(data)
+            else:
+                for chunk in data:
+                    out.write(chunk)
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -41,6 +41,11 @@ def registry_names(*, company_id: int, accounts: Iterable[str]) -> dict[str, str
     return names
 
 
+def registry_size(*, company_id: int) -> int:
+    """How many current employees the company has (an index-only count on employee_current_account)."""
+    return Employee.objects.filter(company_id=company_id, removed_at__isnull=True).count()
+
+
 def employee_files_for_company(*, company: Company, upload_date: date | None = None) -> QuerySet[EmployeeFile]:
     files = EmployeeFile.objects.filter(company=company).select_related("agreement")
     if upload_date is not None:
