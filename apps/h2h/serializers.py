@@ -10,14 +10,14 @@ from apps.core import clock
 from apps.employees.models import EmployeeFile
 from apps.employees.services import TRANSITIONS as EMPLOYEE_TRANSITIONS
 from apps.intake.transitions import allowed_actions
-from apps.payroll.models import BatchStatus, PayrollBatch
+from apps.payroll.availability import BUSY_STATUSES, pay_date_outside_window
+from apps.payroll.models import PayrollBatch
 from apps.payroll.services.transitions import TRANSITIONS as PAYROLL_TRANSITIONS
 from apps.returns.models import ReturnFile
 
 # What the enterprise may ask of a record in its state (the rest of the table is staff's and the jobs').
 PAYROLL_ACTIONS = ("confirm", "revoke")
 EMPLOYEE_ACTIONS = ("confirm", "cancel")
-BUSY = (BatchStatus.VALIDATING, BatchStatus.STORING)
 
 
 class AgreementSerializer(serializers.ModelSerializer):
@@ -49,14 +49,16 @@ class BatchSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.BooleanField())
     def get_busy(self, batch: PayrollBatch) -> bool:
-        return batch.status in BUSY
+        return batch.status in BUSY_STATUSES
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=PAYROLL_ACTIONS)))
     def get_actions(self, batch: PayrollBatch) -> list[str]:
         actions = [a for a in allowed_actions(transitions=PAYROLL_TRANSITIONS, status=batch.status)
                    if a in PAYROLL_ACTIONS]
-        if batch.pay_date is not None and batch.pay_date < clock.today():
-            actions = [a for a in actions if a != "confirm"]  # past the pay date: revoke and remake
+        # The kiosk's rule (apps/payroll/availability.py): outside the pay-date window the service
+        # refuses 确认入库, so it is not offered; revoke and remake the file.
+        if "confirm" in actions and pay_date_outside_window(pay_date=batch.pay_date, today=clock.today()):
+            actions = [a for a in actions if a != "confirm"]
         return actions
 
 

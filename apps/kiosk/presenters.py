@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet, TextChoices
@@ -11,6 +11,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from apps.intake.errors import StateError
+from apps.payroll.availability import BUSY_STATUSES as BUSY_STATUSES  # re-exported to the kiosk's views
+from apps.payroll.availability import pay_date_outside_window
 from apps.payroll.models import BatchStatus as S
 from apps.payroll.services.intake import PAY_WINDOW_DAYS  # the window 确认入库 re-checks
 
@@ -30,8 +32,6 @@ KIOSK_ACTIONS: dict[str, tuple[str, ...]] = {
     S.RETURNED: ("report", "return_download", "return_view"),
     S.ERROR: ("report",),
 }
-# The worker is still busy: the page shows progress and refreshes itself.
-BUSY_STATUSES = frozenset({S.VALIDATING, S.STORING})
 
 
 def batch_kiosk_actions(status: str, *, pay_date: date | None = None, today: date | None = None) -> tuple[str, ...]:
@@ -41,10 +41,6 @@ def batch_kiosk_actions(status: str, *, pay_date: date | None = None, today: dat
     if "confirm" in actions and today is not None and pay_date_outside_window(pay_date=pay_date, today=today):
         actions = tuple(a for a in actions if a != "confirm")
     return actions
-
-
-def pay_date_outside_window(*, pay_date: date | None, today: date) -> bool:
-    return pay_date is None or not today <= pay_date <= today + timedelta(days=PAY_WINDOW_DAYS)
 
 
 def pay_date_passed_message(*, pay_date: date | None, today: date) -> str:
