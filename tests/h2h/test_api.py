@@ -266,6 +266,11 @@ def test_schema_declares_every_operation_the_error_body_idempotency_and_mtls(cli
         if method == "post":
             names = [p["name"] for p in op.get("parameters", [])]
             assert "Idempotency-Key" in names, path
+    upload = schema["paths"]["/api/h2h/v1/files/"]["post"]
+    kinds = next(p["schema"]["enum"] for p in upload["parameters"] if p["name"] == "kind")
+    assert sorted(kinds) == ["employees", "pain001", "payroll"]  # every kind POST /files/ takes
+    multipart = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert sorted(multipart["properties"]["kind"]["enum"]) == sorted(kinds)
     docs = client.get("/api/h2h/v1/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()

@@ -43,8 +43,10 @@ class AgreementsView(H2HView):
         return Response(AgreementSerializer(self.principal.agreements, many=True).data)
 
 
-KIND_PARAM = OpenApiParameter("kind", str, enum=["payroll", "employees"], required=False,
-                              description="File kind (default payroll). Also accepted as a multipart field.")
+# The kinds the schema names are the kinds registered (apps/h2h/kinds.py), pain001 included.
+KIND_PARAM = OpenApiParameter("kind", str, enum=list(UPLOAD_KINDS), required=False,
+                              description="File kind (default payroll): payroll, an ISO 20022 pain.001.001.09 "
+                                          "(pain001) or employees. Also accepted as a multipart field.")
 AGREEMENT_PARAM = OpenApiParameter("agreement", str, required=False,
                                    description="Agreement number; optional when the certificate is bound to one.")
 
@@ -56,7 +58,8 @@ class FileUploadView(H2HView):
         operation_id="files_upload", summary="Upload a signed, encrypted envelope (提交代发工资 / 提交员工信息)",
         parameters=[IDEMPOTENCY_KEY, KIND_PARAM, AGREEMENT_PARAM],
         request={"multipart/form-data": {"type": "object", "properties": {
-                     "file": {"type": "string", "format": "binary"}, "kind": {"type": "string"},
+                     "file": {"type": "string", "format": "binary"},
+                     "kind": {"type": "string", "enum": list(UPLOAD_KINDS)},
                      "agreement": {"type": "string"}}, "required": ["file"]},
                  "application/octet-stream": OpenApiRequest(OpenApiTypes.BINARY)},
         responses={202: AcceptedSerializer, **POST_ERRORS},
