@@ -5,10 +5,10 @@
 Each simulated agent (one locust user) is one kiosk with its own company's service card: it opens
 the login page, logs in once with its card number and PIN, then polls the status API every 2 s
 (as the 入库中 page does, with ``?auto=1`` so the poll never extends the idle timer) and opens one
-信息查询 page every 10 s (every fifth tick, in turn: 查询工资文件, a batch's page, 查询员工文件,
-回盘文件查询). The agents come from the JSON file named by ``KIOSK_AGENTS`` (card, pin, batch,
-address); the first agent's company runs the big intake, so it polls the batch id the benchmark
-writes to ``KIOSK_INTAKE_BATCH_FILE`` once the file has been submitted.
+信息查询 page every 10 s (every fifth tick, in turn: 查询工资文件 of today, a batch's page, 查询员工文件
+of a week ago, 回盘文件查询, 查询工资文件 of a week ago). The agents come from the JSON file named by
+``KIOSK_AGENTS`` (card, pin, batch, address, day); the first agent's company runs the big intake, so
+it polls the batch id the benchmark writes to ``KIOSK_INTAKE_BATCH_FILE`` once a file is submitted.
 
 Each agent connects from its own loopback address (127.0.0.x): a branch's kiosks are separate
 machines on the branch network, and the kiosk's login limit counts per client address.
@@ -53,14 +53,17 @@ class KioskAgent(HttpUser):
         origin = "https://" + self.host.split("://", 1)[1].rstrip("/")
         self.client.headers.update({"X-Forwarded-Proto": "https", "Origin": origin, "Referer": origin + "/"})
         self.ticks = 0
+        day = self.agent["day"]  # an upload date with files on it (a week ago)
         self.pages = itertools.cycle([
-            ("query: 查询工资文件 /payroll/", "/payroll/", "payroll"),
+            ("query: 查询工资文件 /payroll/ (today)", "/payroll/", "payroll"),
             ("query: batch page /payroll/[id]/", f"/payroll/{self.agent['batch']}/", "payroll"),
-            ("query: 查询员工文件 /employees/", "/employees/", "employees"),
+            ("query: 查询员工文件 /employees/?upload_date=", f"/employees/?upload_date={day}", "employees"),
             ("query: 回盘文件查询 /returns/", "/returns/", "returns"),
+            ("query: 查询工资文件 /payroll/?upload_date=", f"/payroll/?upload_date={day}", "payroll"),
         ])
 
     def _keep_cookies(self) -> None:
+        # After every response: a page that touches the session (the idle timer) sends its cookie again.
         for cookie in self.client.cookies:
             cookie.secure = False
 
@@ -95,6 +98,7 @@ class KioskAgent(HttpUser):
                 poll.failure(f"status {poll.status_code}")
             elif poll.json().get("id") != batch:
                 poll.failure(f"another batch: {poll.text[:80]}")
+        self._keep_cookies()
         self.ticks += 1
         if self.ticks % QUERY_EVERY == 0:
             name, path, marker = next(self.pages)
@@ -104,3 +108,4 @@ class KioskAgent(HttpUser):
                     page.failure(f"{path}: {page.status_code} {page.headers.get('Location', '')}")
                 elif 'id="login-form"' in page.text or marker not in page.text:
                     page.failure(f"{path}: not the {marker} page")
+            self._keep_cookies()
