@@ -78,14 +78,20 @@ SELECT %s, a.id, '{EntrySide.CREDIT}', '{EntryKind.PAYROLL}', r.amount, r.batch_
 """  # noqa: S608 - as above
 
 # Planner settings for the posting's transaction only (SET LOCAL ends with it, so they hold behind
-# PgBouncer in transaction mode too). Measured in benchmarks/bench_payday.py on 100k rows:
+# PgBouncer in transaction mode too). Measured in benchmarks/bench_payday.py, backend CPU:
 # - work_mem: at the 4 MB default the hash of the employee accounts (~5 MB per 100k) spills in
 #   batches to temp files and the balance update sorts 97k legs on disk;
 # - no nested loops: the statistics were taken when every row's result was still blank, so the
 #   planner expects one paid row and one leg of the fresh txn, and chose 97k index probes for the
-#   credits' join and the balance update; hash joins over the same rows cost less than half.
-# Together about 1.40 s -> 1.13 s of backend CPU for the classify, credit and balance statements.
-_POSTING_SETTINGS = ("SET LOCAL work_mem = '128MB'", "SET LOCAL enable_nestloop = off")
+#   credits' join and the balance update; hash joins over the same rows cost less than half
+#   (with work_mem: 1.40 s -> 1.13 s for classify, credits and balances on 100k rows);
+# - no JIT: at 1M rows the classify's cost passes jit_above_cost and compiling cost more than it
+#   saved (and made the 1M-row posting grow faster than the row count);
+# - no hash aggregate: the balance update's GROUP BY account of 970k legs outgrew even 128 MB × the
+#   hash multiplier and spilled in 5 batches; sorted in memory it costs the same at 100k rows and
+#   at 1M rows the three statements took 12.8 s instead of 18.1 s.
+_POSTING_SETTINGS = ("SET LOCAL work_mem = '128MB'", "SET LOCAL enable_nestloop = off", "SET LOCAL jit = off",
+                     "SET LOCAL enable_hashagg = off")
 
 
 @dataclass

@@ -25,9 +25,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PAY_DATE = date(2026, 12, 1)
 
 
-def _settings() -> tuple[str, str]:
+def _settings() -> tuple[str, ...]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('work_mem'), current_setting('enable_nestloop')")
+        cursor.execute("SELECT current_setting('work_mem'), current_setting('enable_nestloop'),"
+                       " current_setting('jit'), current_setting('enable_hashagg')")
         return cursor.fetchone()
 
 
@@ -43,4 +44,4 @@ def test_the_posting_settings_end_with_its_transaction(business_clock, enterpris
     assert payday_batch_post(batch_id=batch.pk, today=PAY_DATE) == "paid"
 
     assert _settings() == before
-    assert before[1] == "on"
+    assert before[1] == before[3] == "on"
