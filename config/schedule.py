@@ -32,6 +32,11 @@ def beat_schedule(*, payday_interval_minutes: int, sweep_seconds: int) -> dict[s
             "task": "apps.intake.tasks.intake_retention",
             "schedule": crontab(hour=3, minute=15),
         },
+        # 银企直连: Idempotency-Keys older than their 24 h answer nothing; dropped nightly (apps/h2h).
+        "h2h-idempotency-purge": {
+            "task": "apps.h2h.tasks.idempotency_keys_purge",
+            "schedule": crontab(hour=3, minute=45),
+        },
         # 发放: every stored batch whose pay date has come, on any calendar day.
         "ledger-payday": {
             "task": "apps.ledger.tasks.payday_run",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -83,3 +83,11 @@ def idempotent(request: Request, *, digest: str, effect: Callable[[], Response])
             IdempotencyKey.objects.create(certificate=certificate, key=key, request_digest=digest,
                                           status_code=response.status_code, body=response.data)
         return response
+
+
+def idempotency_keys_purge(*, now: datetime | None = None) -> int:
+    """Delete the keys past KEPT: nothing reads them any more (a reuse of one makes room for
+    itself), so without this the table only grows. One set-based DELETE (no row has dependents)."""
+    cutoff = (now or timezone.now()) - KEPT
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -51,3 +51,21 @@ def test_after_24_hours_the_key_is_free_for_a_new_request(api_a, our_agent, plat
     # One row for the key: the expired one made room for the new answer.
     stored = IdempotencyKey.objects.get(key="day-key")
     assert stored.body["id"] == response.json()["id"]
+
+
+def test_the_nightly_purge_drops_only_expired_keys(api_a, our_agent, platform_keys, first_upload,
+                                                   django_capture_on_commit_callbacks):
+    from apps.h2h.tasks import idempotency_keys_purge_task
+    from config.schedule import beat_schedule
+
+    age_keys(25)
+    data = other_file(our_agent, platform_keys)  # sealing again gives other bytes: keep one envelope
+    with django_capture_on_commit_callbacks(execute=False):
+        fresh = api_a.upload(data, key="fresh-key")
+    assert idempotency_keys_purge_task.apply().get() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["fresh-key"]
+    replayed = api_a.upload(data, key="fresh-key")
+    assert (replayed.json(), replayed["Idempotent-Replayed"]) == (fresh.json(), "true")
+    assert PayrollBatch.objects.count() == 2
+    entry = beat_schedule(payday_interval_minutes=5, sweep_seconds=15)["h2h-idempotency-purge"]
+    assert entry["task"] == idempotency_keys_purge_task.name
