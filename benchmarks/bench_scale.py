@@ -195,6 +195,10 @@ def workers_run(*, groups: list[list[int]], today: date, env: dict[str, str], mo
     return wall, figures, sampler
 
 
+def _cpu_sum(figures: list[dict]) -> float:
+    return sum(f["cpu"] + f["backend_cpu"] for f in figures)
+
+
 def paid_check(batch_ids: list[int]) -> None:
     """Each batch posted once: its credits' count and sum are its paid rows' count and sum."""
     from django.db import connection
@@ -260,20 +264,26 @@ def measure(rows: int) -> list[Measurement]:
         late_env = direct_env | {"BENCH_FEE_LOCK_LAST": "1"}
         waits: Counter[str] = Counter()
         late_waits: Counter[str] = Counter()
+        # CPU seconds of the workers and their backends, summed: the same work whichever way it is
+        # shared out, so a wall-time difference is waiting (locks, or the machine's other load).
+        cpu: dict[str, list[float]] = {"sequential": [], "parallel": [], "fee lock last": []}
         max_waiting, worker_sum = 0, 0.0
         for n in range(repeat):
             seq_ids, par_ids, late_ids = rounds[3 * n], rounds[3 * n + 1], rounds[3 * n + 2]
-            wall, _f, _s = workers_run(groups=[seq_ids], today=FIRST_PAY_DATE + timedelta(days=3 * n),
-                                       env=direct_env)
+            wall, seq_figures, _s = workers_run(groups=[seq_ids], today=FIRST_PAY_DATE + timedelta(days=3 * n),
+                                                env=direct_env)
             sequential.append(wall)
-            wall, _f, late_sampler = workers_run(groups=[late_ids[0::2], late_ids[1::2]],
+            cpu["sequential"].append(_cpu_sum(seq_figures))
+            wall, late_figures, late_sampler = workers_run(groups=[late_ids[0::2], late_ids[1::2]],
                                                  today=FIRST_PAY_DATE + timedelta(days=3 * n + 2), env=late_env)
             late.append(wall)
+            cpu["fee lock last"].append(_cpu_sum(late_figures))
             late_waits.update(late_sampler.wait_s)
             paid_check(late_ids)
             wall, figures, sampler = workers_run(groups=[par_ids[0::2], par_ids[1::2]],
                                                  today=FIRST_PAY_DATE + timedelta(days=3 * n + 1), env=direct_env)
             parallel.append(wall)
+            cpu["parallel"].append(_cpu_sum(figures))
             waits.update(sampler.wait_s)
             max_waiting = max(max_waiting, sampler.max_waiting)
             worker_sum += sum(f["wall"] for f in figures)
@@ -339,6 +349,7 @@ def measure(rows: int) -> list[Measurement]:
                            "lock_wait_s": round(lock_wait / repeat, 3),
                            "lock_wait_share": round(lock_wait / worker_sum, 3) if worker_sum else None,
                            "max_backends_waiting": max_waiting,
+                           "cpu_s_by_mode": {k: [round(x, 3) for x in v] for k, v in cpu.items()},
                            "lock_waits_s": {k: round(v / repeat, 3) for k, v in waits.most_common()}}),
         Measurement(key="S1", workload="the same, fee-income row locked last (what-if)", rows=rows,
                     ours=min(late), baseline=seq, baseline_label="1 worker paying 4 batches one after another",
@@ -362,6 +373,7 @@ def measure(rows: int) -> list[Measurement]:
         measurements = [m for m in measurements if m.key != "S2"]
     if DETAIL:
         print(f"load {load_before} → {load_after}; sequential {sequential}, parallel {parallel}")
+        print(f"CPU (workers + backends) by mode: {cpu}")
         print(f"lock waits per parallel round: {lock_wait / repeat:.3f} s, max {max_waiting} backends waiting")
         for what, seconds in waits.most_common():
             print(f"  {seconds / repeat:7.3f} s  {what}")
