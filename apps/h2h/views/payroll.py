@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core import clock
+from apps.core.downloads import private_download
 from apps.h2h.errors import ApiError
 from apps.h2h.idempotency import idempotent, request_digest
 from apps.h2h.schema import COMMON_ERRORS, IDEMPOTENCY_KEY, POST_ERRORS
@@ -149,7 +150,4 @@ class BatchReportView(BatchScoped):
     def get(self, request: Request, pk: int) -> StreamingHttpResponse:
         chunks, name = payroll_report_download(batch=self.batch(pk), actor=self.principal.actor, fmt="csv",
                                                language="zh-hans")
-        response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return private_download(chunks, name=name, content_type="text/csv; charset=utf-8")

@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.downloads import private_download
 from apps.h2h.schema import COMMON_ERRORS
 from apps.h2h.serializers import ReturnFileSerializer
 from apps.h2h.views.base import H2HView
@@ -53,7 +54,4 @@ class ReturnDownloadView(ReturnScoped):
             data = return_file_download(return_file=return_file, actor=self.principal.actor)
         except FileNotFoundError as exc:
             raise Http404 from exc
-        response = HttpResponse(data, content_type="application/pkcs7-mime")
-        response["Content-Disposition"] = f'attachment; filename="{return_download_name(return_file)}"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return private_download(data, name=return_download_name(return_file), content_type="application/pkcs7-mime")

@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 
+from apps.core.downloads import private_download
 from apps.h2h.schema import COMMON_ERRORS
 from apps.h2h.views.payroll import BatchScoped
 from apps.returns.models import Pain001Source
@@ -25,7 +26,4 @@ class BatchStatusReportView(BatchScoped):
             data = pain002_download(batch=batch, actor=self.principal.actor)
         except Pain001Source.DoesNotExist as exc:
             raise Http404 from exc
-        response = HttpResponse(data, content_type="application/xml")
-        response["Content-Disposition"] = f'attachment; filename="{pain002_download_name(batch=batch)}"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return private_download(data, name=pain002_download_name(batch=batch), content_type="application/xml")

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from apps.core.downloads import private_download
 from apps.core.errors import ServiceError
 from apps.kiosk.presenters import refusal_message
 from apps.kiosk.session import AUTO_PARAM, kiosk_idle_seconds
@@ -54,8 +55,5 @@ def received_later_message() -> str:
 
 
 def kiosk_download(chunks: Iterable[bytes], *, name: str, content_type: str) -> StreamingHttpResponse:
-    """A private file handed to the agent: streamed, never cached, always an attachment."""
-    response = StreamingHttpResponse(chunks, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    """A private file handed to the agent (the API hands its files the same way)."""
+    return private_download(chunks, name=name, content_type=content_type)
