@@ -49,25 +49,28 @@ RESULT_MESSAGES = {
     NAME_MISMATCH: "户名与账号不符",
 }
 
-# One expression used by the classifying UPDATE; the order of the WHENs is the order of precedence.
-_CLASSIFY_SQL = f"""
-UPDATE payroll_payrollrow
-   SET result_code = c.code,
-       result_message = CASE c.code
-           WHEN '{PAID}' THEN %s WHEN '{ACCOUNT_MISSING}' THEN %s WHEN '{ACCOUNT_CLOSED}' THEN %s
-           WHEN '{ACCOUNT_FROZEN}' THEN %s ELSE %s END
-  FROM (SELECT r.id AS row_id,
-               CASE WHEN a.id IS NULL THEN '{ACCOUNT_MISSING}'
-                    WHEN a.status = '{AccountStatus.CLOSED}' THEN '{ACCOUNT_CLOSED}'
-                    WHEN a.status = '{AccountStatus.FROZEN}' THEN '{ACCOUNT_FROZEN}'
-                    WHEN a.holder_name <> r.name THEN '{NAME_MISMATCH}'
-                    ELSE '{PAID}' END AS code
-          FROM payroll_payrollrow AS r
-          LEFT JOIN ledger_ledgeraccount AS a
-                 ON a.number = r.account AND a.kind = '{AccountKind.EMPLOYEE}'
-         WHERE r.batch_id = %s) AS c
- WHERE payroll_payrollrow.id = c.row_id
+# Classifying is two UPDATEs: the rows whose account exists (an inner join, so no self-join of the
+# batch's rows to reach them through a LEFT JOIN: classify 0.35 s -> 0.28 s backend CPU on 100k rows,
+# and no hash of every row id at 1M), then every row the first left blank has no account. Each
+# row is written once either way; the caller checks both counts add up to the batch's rows.
+# The order of the rules is the order of precedence.
+_FOUND_RULES = (
+    (f"a.status = '{AccountStatus.CLOSED}'", ACCOUNT_CLOSED),
+    (f"a.status = '{AccountStatus.FROZEN}'", ACCOUNT_FROZEN),
+    ("a.holder_name <> r.name", NAME_MISMATCH),
+)
+_CLASSIFY_FOUND_SQL = f"""
+UPDATE payroll_payrollrow AS r
+   SET result_code = CASE {" ".join(f"WHEN {rule} THEN '{code}'" for rule, code in _FOUND_RULES)} ELSE '{PAID}' END,
+       result_message = CASE {" ".join(f"WHEN {rule} THEN %s" for rule, _code in _FOUND_RULES)} ELSE %s END
+  FROM ledger_ledgeraccount AS a
+ WHERE r.batch_id = %s AND a.number = r.account AND a.kind = '{AccountKind.EMPLOYEE}'
 """  # noqa: S608 - every interpolated value is a module constant; data goes in as parameters
+_CLASSIFY_FOUND_PARAMS = [*(RESULT_MESSAGES[code] for _rule, code in _FOUND_RULES), RESULT_MESSAGES[PAID]]
+_CLASSIFY_MISSING_SQL = f"""
+UPDATE payroll_payrollrow SET result_code = '{ACCOUNT_MISSING}', result_message = %s
+ WHERE batch_id = %s AND result_code = ''
+"""  # noqa: S608 - as above
 
 _CREDITS_SQL = f"""
 INSERT INTO ledger_journalentry (txn_id, account_id, side, kind, amount, batch_id, row_seq, memo, business_date)
@@ -163,15 +166,18 @@ def payday_batch_post(*, batch_id: int, today: date) -> str | None:
             if connection.vendor == "postgresql":
                 for setting in _POSTING_SETTINGS:
                     cursor.execute(setting)
-            cursor.execute(_CLASSIFY_SQL, [RESULT_MESSAGES[PAID], RESULT_MESSAGES[ACCOUNT_MISSING],
-                                           RESULT_MESSAGES[ACCOUNT_CLOSED], RESULT_MESSAGES[ACCOUNT_FROZEN],
-                                           RESULT_MESSAGES[NAME_MISMATCH], batch.pk])
+            cursor.execute(_CLASSIFY_FOUND_SQL, [*_CLASSIFY_FOUND_PARAMS, batch.pk])
+            classified = cursor.rowcount
+            cursor.execute(_CLASSIFY_MISSING_SQL, [RESULT_MESSAGES[ACCOUNT_MISSING], batch.pk])
+            classified += cursor.rowcount
         totals = PayrollRow.objects.filter(batch_id=batch.pk).aggregate(
             rows=Count("id"),
             total=Sum("amount"),
             ok_count=Count("id", filter=Q(result_code=PAID)),
             ok_amount=Sum("amount", filter=Q(result_code=PAID)),
         )
+        if classified != totals["rows"]:  # a row carried a result already: roll the batch back
+            raise RuntimeError(f"batch {batch.pk}: {classified} rows classified of {totals['rows']}")
         ok_count = totals["ok_count"]
         ok_amount = totals["ok_amount"] or _ZERO
         total = totals["total"] or _ZERO
