@@ -15,15 +15,21 @@ from django.db import connection
 
 from apps.intake.actors import certificate_actor
 from apps.ledger.models import AccountKind, JournalEntry, LedgerAccount, PaydayRun
-from apps.ledger.services import ledger_deposit
+from apps.ledger.services import ledger_deposit, ledger_fee_income_account
 from apps.ledger.tasks import payday_run_task
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
 from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_submit
 from payroll_exchange.clock import BUSINESS_TZ
-from tests.conftest import worker_env
+from tests.conftest import DEFAULT_BUSINESS_NOW, worker_env
 from tests.factories import payroll_file_bytes, payroll_rows, upload
-from tests.faults.harness import batch_paid_once, batch_status, reconcile_clean
-from tests.ledger.factories import employee_accounts_make
+from tests.faults.harness import batch_paid_once, batch_status, blocker_connect, reconcile_clean, wait_for_backend
+from tests.ledger.factories import (
+    agreement_make,
+    batch_make,
+    company_make,
+    employee_accounts_make,
+    settlement_account_make,
+)
 from tests.support.pgbouncer import PgBouncer
 from tests.support.processes import PROJECT_DIR, PYTHON, wait_until
 
@@ -134,3 +140,62 @@ def test_a_worker_behind_pgbouncer_prevalidates_stores_and_pays(
                what="PgBouncer to count the worker's transactions")
     assert worker.alive()
     reconcile_clean()
+
+
+@pytest.fixture(scope="module")
+def pgbouncer_two():
+    """Two server connections: a worker blocked inside its posting holds one, a sweep gets the other."""
+    bouncer = PgBouncer(pool_size=2)
+    bouncer.start()
+    yield bouncer
+    bouncer.stop()
+
+
+def _pooled_env(bouncer: PgBouncer) -> dict[str, str]:
+    db = connection.settings_dict
+    return {"DATABASE_URL": bouncer.url(db["NAME"]), "DATABASE_POOLER": "pgbouncer",
+            "DATABASE_DIRECT_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+
+
+def test_a_live_run_behind_the_pooler_is_not_called_abandoned_by_a_sweep(
+    pgbouncer_two, workers, fault_env, business_clock, enterprise_a
+):
+    """While a worker behind PgBouncer is inside its pay-day run (its posting waits on a batch row
+    the test holds), the recovery sweep from another pooled process finds the run's lock held and
+    leaves the run alone; then the run pays the batch once and ends as done. (Without the direct
+    lock connection this passes too unless the sweep is handed the very server session the run
+    took its lock on, which PgBouncer's reuse of the last server makes rare: the leak itself is
+    shown deterministically, with a pool of one, by the first test of this module.)"""
+    agreement = agreement_make(company=company_make(), identity=enterprise_a, number="DF2026000777",
+                               fee_per_payment=Decimal("1.00"))
+    ledger_fee_income_account()
+    settlement_account_make(agreement=agreement, balance=Decimal("1000000.00"))
+    accounts = [(f"6222777{n:09d}", f"员工{n}", "normal") for n in range(1, 21)]
+    employee_accounts_make(accounts)
+    batch = batch_make(agreement=agreement, rows=[(a, name, Decimal("100.00")) for a, name, _s in accounts],
+                       pay_date=DEFAULT_BUSINESS_NOW.date())
+    workers.start(env=fault_env | _pooled_env(pgbouncer_two))
+    blocker = blocker_connect()
+    try:
+        blocker.execute("SELECT id FROM payroll_payrollbatch WHERE id = %s FOR UPDATE", [batch.pk])
+        payday_run_task.delay()
+        wait_for_backend(blocked_by=blocker, query_like='SELECT "payroll_payrollbatch".%',
+                         what="the pay-day run to wait on the batch row")
+        run = PaydayRun.objects.get(finished_at__isnull=True)
+        sweep = subprocess.run(
+            [PYTHON, "-c", "import django; django.setup(); from apps.ledger.payday_recovery import payday_recover;"
+                           " print(payday_recover())"],
+            cwd=PROJECT_DIR, env=fault_env | _pooled_env(pgbouncer_two), capture_output=True, text=True,
+            check=False, timeout=60)
+        assert sweep.returncode == 0, sweep.stderr
+        assert sweep.stdout.split()[-1] == "[]"  # nothing abandoned
+        run.refresh_from_db()
+        assert (run.finished_at, run.outcome) == (None, PaydayRun.Outcome.RUNNING)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    wait_until(lambda: batch_status(batch.pk) == BatchStatus.PAID, timeout=60, what="the run to pay the batch")
+    wait_until(lambda: not PaydayRun.objects.filter(finished_at__isnull=True).exists(), timeout=30,
+               what="the run to end")
+    assert list(PaydayRun.objects.values_list("outcome", flat=True)) == [PaydayRun.Outcome.DONE]
+    batch_paid_once(batch_id=batch.pk, paid_rows=20)
