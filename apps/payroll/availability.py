@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from apps.payroll.models import BatchStatus as S
-from apps.payroll.services.intake import PAY_WINDOW_DAYS  # the window 确认入库 re-checks
+
+# How far ahead a pay date may be: pre-validation checks it, 确认入库 checks it again.
+PAY_WINDOW_DAYS = 15
 
 # The worker is still busy with the file: the kiosk page refreshes itself, an ERP keeps polling.
 BUSY_STATUSES = frozenset({S.VALIDATING, S.STORING})

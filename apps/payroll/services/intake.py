@@ -24,6 +24,7 @@ from apps.intake.reports import ErrorTally, error_report_delete, intake_refuse
 from apps.intake.steps import signed_file_load
 from apps.intake.uploads import upload_accept, work_queue_after_confirm
 from apps.intake.work import DONE, Work, intake_work_run
+from apps.payroll.availability import PAY_WINDOW_DAYS, pay_date_outside_window
 from apps.payroll.changes import duplicate_acknowledgement_require
 from apps.payroll.errors import PayDateOutOfWindow
 from apps.payroll.models import FREEING_STATUSES, BatchStatus, PayrollBatch
@@ -38,7 +39,6 @@ from payroll_exchange.report import expected_fee
 
 KIND = "payroll"
 VALIDATED = "validated"  # the verified rows, prepared for the storing step
-PAY_WINDOW_DAYS = 15
 SCREEN_NEW_EMPLOYEES = 500
 REGISTRY_CHUNK_MAX = 200_000  # accounts per registry query at most: ~30 MB of names held at once
 
@@ -158,7 +158,7 @@ def payroll_prevalidate_step(work: Work) -> None:
 def pay_date_window_require(*, batch: PayrollBatch) -> None:
     today = clock.today()
     latest = today + timedelta(days=PAY_WINDOW_DAYS)
-    if batch.pay_date is None or not today <= batch.pay_date <= latest:
+    if pay_date_outside_window(pay_date=batch.pay_date, today=today):
         raise PayDateOutOfWindow(
             "pay_date_out_of_window",
             f"发薪日期 {batch.pay_date} 已不在今天（{today}）至 {latest} 之间，不能入库。"
