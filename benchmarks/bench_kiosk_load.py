@@ -3,12 +3,13 @@
     .venv/bin/python -m benchmarks.bench_kiosk_load --rows 100000 [--json PATH] [--detail]
 
 What runs, all on this machine, on a scratch PostgreSQL database (dropped at the end, also on error):
-- the web process as deployed (docker-compose.yml's ``web``: gunicorn, 3 sync workers, timeout 120)
+- the web process as deployed (docker-compose.yml's ``web`` command's options, read from the file)
   with the production settings (DEBUG off, the PBKDF2 PIN hasher, Redis cache for the login limit,
   collected static files); only the service hours come from KIOSK_OPEN_TIME/KIOSK_CLOSE_TIME
   (00:00–23:59) because production refuses a pinned business clock and the benchmark may run after
   16:30 — today is made a working day in the scratch calendar if it is not one;
-- a real Celery worker (compose's ``worker``: concurrency 2) on a Redis database and queue of its own;
+- a real Celery worker (compose's ``worker`` options: its queues, concurrency 2) on a Redis database
+  and queues of its own;
 - locust headless in a second process (benchmarks/locust_kiosk.py): 20 agents, each with its own
   company's card and its own loopback address, log in once, poll the status API every 2 s and open
   a 信息查询 page every 10 s. The 20 companies have stored batches, employee files and return files.
@@ -20,8 +21,8 @@ no intake. Per request kind: p95 from locust's CSV stats; met = p95 ≤ 50 ms an
 Every stored batch must hold every row with the file's total, or the part refuses to report.
 
 Knobs for trying a change against the same load (not used by ``python -m benchmarks``):
-BENCH_KIOSK_MIN_SECONDS (a shorter run), BENCH_KIOSK_GUNICORN_WORKERS / BENCH_KIOSK_GUNICORN_ARGS
-(e.g. "--threads 4"), BENCH_KIOSK_WORKER_PREFIX (e.g. "nice -n 10"), CELERY_WORKER_NICE=0 (the
+BENCH_KIOSK_MIN_SECONDS (a shorter run), BENCH_KIOSK_GUNICORN_ARGS (replaces compose's options,
+e.g. "--workers 3 --timeout 120"), BENCH_KIOSK_WORKER_PREFIX (e.g. "nice -n 10"), CELERY_WORKER_NICE=0 (the
 worker at the web's priority), BENCH_KIOSK_ONE_ADDRESS=1 (every kiosk behind one NAT address).
 """
 
@@ -58,9 +59,6 @@ SPAWN_RATE = 2  # agents arriving per second: a branch's agents do not swipe at 
 MIN_SECONDS = int(os.environ.get("BENCH_KIOSK_MIN_SECONDS", "60"))  # a shorter run only to try the part out
 MAX_SECONDS = 900
 AIM_P95_MS = 50.0
-# As deployed (docker-compose.yml): the web's gunicorn and the worker's concurrency.
-GUNICORN_WORKERS = int(os.environ.get("BENCH_KIOSK_GUNICORN_WORKERS", "3"))
-WORKER_CONCURRENCY = 2
 HISTORY_BATCHES = 12  # per company: a year of monthly payrolls on 查询工资文件
 HISTORY_ROWS = 30
 FLAGS: set[str] = set()
@@ -203,9 +201,9 @@ def world_make(rows_count: int) -> tuple[list[dict], object, list[bytes], Decima
     # The 核对码 the client prints on the checklist: the agent types it at 确认入库.
     intake_party.check_code = checkcode.code_new()
     pay_date = _pay_date(today)
-    # Files enough to keep the worker busy for the whole run (one after another): ~70 µs a row is the
-    # intake's pace measured here (100k: 4.7 s pre-validate + 2.7 s store), so 100k rows need ~9.
-    files = max(1, min(12, math.ceil(MIN_SECONDS / (rows_count * 70e-6))))
+    # Files enough to keep the worker busy for the whole run (one after another): the fastest intake
+    # seen here took ~50 µs a row (100k: 5.5 s end to end, 9 files in 50 s), so 100k rows need ~12.
+    files = max(1, min(16, math.ceil(MIN_SECONDS / (rows_count * 45e-6))))
     sealed = [payroll_file_bytes(party=intake_party, rows=rows, bank=bank_identity(), pay_date=pay_date,
                                  batch_no=f"B{today:%Y%m%d}{k:02d}", check_code=intake_party.check_code)
               for k in range(files)]
@@ -235,22 +233,46 @@ def _web_answers(port: int) -> bool:
     return answer.status_code == 200
 
 
-def services_start(env: dict[str, str], work: Path) -> tuple[subprocess.Popen, subprocess.Popen, int]:
+def deployed_commands(queue: str) -> tuple[list[str], list[str]]:
+    """The options docker-compose.yml starts the web server and the intake worker with (binds and
+    node name aside), so the benchmark measures what is deployed. The worker's queues are compose's
+    with this run's CELERY_QUEUE in place of the deployment's ``payroll``."""
+    import yaml
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))["services"]
+    web = services["web"]["command"]
+    web_opts, rest = [], web[web.index("config.wsgi:application") + 1:]
+    while rest:
+        option, value, rest = rest[0], rest[1], rest[2:]
+        if option != "--bind":
+            web_opts += [option, value]
+    worker = services["worker"]["command"]
+    require(worker[:4] == ["celery", "-A", "config", "worker"], f"compose's worker: {worker}")
+    worker_opts, rest = [], worker[4:]
+    while rest:
+        option, value, rest = rest[0], rest[1], rest[2:]
+        if option == "-Q":
+            value = ",".join(queue + name.removeprefix("payroll") for name in value.split(","))
+        if option not in ("-n", "--loglevel"):
+            worker_opts += [option, value]
+    return web_opts, worker_opts
+
+
+def services_start(env: dict[str, str], work: Path) -> tuple[subprocess.Popen, subprocess.Popen, int, dict]:
     port = _free_port()
+    web_opts, worker_opts = deployed_commands(env["CELERY_QUEUE"])
+    web_opts = os.environ.get("BENCH_KIOSK_GUNICORN_ARGS", "").split() or web_opts
     web = subprocess.Popen(  # noqa: S603
-        [str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(GUNICORN_WORKERS), "--timeout", "120",
-         *os.environ.get("BENCH_KIOSK_GUNICORN_ARGS", "").split()],
+        [str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}", *web_opts],
         cwd=ROOT, env=env, stdout=(work / "web.log").open("wb"), stderr=subprocess.STDOUT)
     worker_log = work / "worker.log"
     worker = subprocess.Popen(  # noqa: S603
         [*os.environ.get("BENCH_KIOSK_WORKER_PREFIX", "").split(), str(VENV_BIN / "celery"), "-A", "config",
-         "worker", "--concurrency", str(WORKER_CONCURRENCY),
-         "--loglevel", "INFO", "-n", f"bench-kiosk-{os.getpid()}@%h"],
+         "worker", *worker_opts, "--loglevel", "INFO", "-n", f"bench-kiosk-{os.getpid()}@%h"],
         cwd=ROOT, env=env, stdout=worker_log.open("wb"), stderr=subprocess.STDOUT)
     _wait_for(lambda: _web_answers(port), what="gunicorn", seconds=60)
     _wait_for(lambda: b" ready." in worker_log.read_bytes(), what="celery worker", seconds=60)
-    return web, worker, port
+    return web, worker, port, {"gunicorn": " ".join(web_opts), "worker": " ".join(worker_opts)}
 
 
 def process_stop(proc: subprocess.Popen) -> None:
@@ -372,7 +394,7 @@ def measurements_of(*, rows: int, ours: dict, base: dict, duration: float, facts
                        "pin_check_cpu_ms": facts["pin_cpu_ms"]} if kind.startswith("login POST") else {}),
                    **({"intake_s": round(facts["intake_s"], 1), "intakes": len(facts["batches"]),
                        "intakes_s": round(facts["intakes_s"], 1), "duration_s": round(duration, 1),
-                       "agents": AGENTS, "gunicorn_workers": GUNICORN_WORKERS,
+                       "agents": AGENTS, "gunicorn": facts["gunicorn"], "worker": facts["worker"],
                        "worker_nice": os.environ.get("CELERY_WORKER_NICE", "10"),
                        "addresses": len({a["address"] for a in facts["agents"]}),
                        "load": f"{facts['load_before']} → {facts['load_after']}"} if kind == "Aggregated" else {})}))
@@ -393,13 +415,14 @@ def measure(rows: int) -> list[Measurement]:
         from django.db import connections
 
         connections.close_all()
-        web, worker, port = services_start(env, work)
+        web, worker, port, facts_deployed = services_start(env, work)
         procs = [web, worker]
         ours, duration, facts = locust_run(port=port, work=work, name="intake", env=env, seconds=None,
                                            intake={"party": party, "sealed": sealed})
         for batch_pk in facts["batches"]:
             _stored_check(batch_pk=batch_pk, rows=rows, total=total)
         facts["pin_cpu_ms"], facts["agents"] = pin_hash_cpu_ms(), agents
+        facts.update(facts_deployed)
         base, _base_duration, _ = locust_run(port=port, work=work, name="baseline", env=env, seconds=duration)
         if "--detail" in FLAGS:
             for name in ("intake", "baseline"):
