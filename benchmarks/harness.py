@@ -15,6 +15,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -173,11 +174,10 @@ def _first(run: PartRun | None, key: str) -> Measurement | None:
 
 
 def p6_rows(*, at_n: dict[str, PartRun], at_10n: dict[str, PartRun]) -> list[Row]:
-    """P6 from the intake and pay-day parts: time at 10×N against time at N (aim ≤ 11×), and the
-    worker's peak RSS at 10×N (aim ≤ 512 MB), which the parts report in extra["worker_peak_rss_mb"]."""
+    """P6 from the intake and pay-day parts: time at 10×N against time at N (aim ≤ 11×), and each
+    part's worker peak RSS at 10×N (aim ≤ 512 MB), reported in extra["worker_peak_rss_mb"]. One RSS
+    row per part: which worker is over the aim is what the reader needs to know."""
     rows: list[Row] = []
-    worker_rss: list[float] = []
-    rss_parts: list[str] = []
     for key, label in P6_SOURCES:
         part = next(name for name in P6_PARTS if key in PARTS[name][1])
         small, big = at_n.get(part), at_10n.get(part)
@@ -195,20 +195,11 @@ def p6_rows(*, at_n: dict[str, PartRun], at_10n: dict[str, PartRun]) -> list[Row
                         baseline_label=f"the same part at {m_small.rows:,} rows", aim=f"≤ {P6_GROWTH_AIM:g}×",
                         status=MET if ratio <= P6_GROWTH_AIM else OVER, unit=m_big.unit))
         rss = [m.extra["worker_peak_rss_mb"] for m in big.measurements if "worker_peak_rss_mb" in m.extra]
-        worker_rss.extend(rss)
-        rss_parts += [part] if rss else []
-    if not any(r.status == FAILED for r in rows) or worker_rss:
-        n10 = max((r.rows for r in at_10n.values()), default=0)
-        if worker_rss:
-            peak = max(worker_rss)
-            rows.append(Row(key="P6", workload=f"worker peak RSS at {n10:,} rows", rows=n10, ours=peak,
-                            baseline=None, baseline_label="", aim=f"≤ {P6_RSS_AIM_MB:g} MB",
-                            status=MET if peak <= P6_RSS_AIM_MB else OVER, unit="MB",
-                            note="" if len(rss_parts) == len(P6_PARTS) else f"reported by {', '.join(rss_parts)} only"))
-        else:
-            rows.append(Row(key="P6", workload=f"worker peak RSS at {n10:,} rows", rows=n10, ours=None,
-                            baseline=None, baseline_label="", aim=f"≤ {P6_RSS_AIM_MB:g} MB", status=OVER,
-                            unit="MB", note='the parts report no extra["worker_peak_rss_mb"] yet'))
+        peak = max(rss) if rss else None
+        rows.append(Row(key="P6", workload=f"{label} worker peak RSS at {m_big.rows:,} rows", rows=m_big.rows,
+                        ours=peak, baseline=None, baseline_label="", aim=f"≤ {P6_RSS_AIM_MB:g} MB",
+                        status=MET if peak is not None and peak <= P6_RSS_AIM_MB else OVER, unit="MB",
+                        note="" if rss else f'{part} reports no extra["worker_peak_rss_mb"] yet'))
     return rows
 
 
@@ -216,6 +207,11 @@ def _number(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
     return f"{value:.3f} {unit}" if unit == "s" else f"{value:,.1f} {unit}"
+
+
+def display_width(text: str) -> int:
+    """Columns a terminal gives the text: Chinese characters take two (the kiosk's page names)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def table_format(rows: list[Row]) -> str:
@@ -229,11 +225,15 @@ def table_format(rows: list[Row]) -> str:
             workload = workload[:WORKLOAD_WIDTH - 1] + "…"
         body.append((r.key, workload, _number(r.ours, r.unit), _number(r.baseline, r.unit), ratio, r.aim or "—",
                      r.status))
-    widths = [max(len(line[i]) for line in (head, *body)) for i in range(len(head))]
+    widths = [max(display_width(line[i]) for line in (head, *body)) for i in range(len(head))]
     right = {2, 3, 4}  # numbers line up on the right
 
+    def pad(text: str, width: int, *, right_align: bool) -> str:
+        fill = " " * (width - display_width(text))
+        return fill + text if right_align else text + fill
+
     def line(cells: tuple[str, ...]) -> str:
-        return " | ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in
+        return " | ".join(pad(c, w, right_align=i in right) for i, (c, w) in
                           enumerate(zip(cells, widths, strict=True))).rstrip()
 
     rule = "-+-".join("-" * w for w in widths)
