@@ -76,7 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--growth-rows", default=",".join(str(n) for n in harness.GROWTH_ROWS), help="sizes")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds one part may take")
     parser.add_argument("--keep-logs", action="store_true", help="keep each part's output (path printed)")
+    parser.add_argument("--show", metavar="PATH", help="print the table of a saved --json report; run nothing")
     args = parser.parse_args(argv)
+    if args.show:
+        machine, rows_count, table = harness.report_read(args.show)
+        print(f"{rows_count:,} rows per part; P6 compares {10 * rows_count:,} with {rows_count:,}")
+        print(harness.table_format(table))
+        print()
+        print("\n".join(harness.machine_lines(machine)))
+        return 1 if any(r.status == harness.FAILED for r in table) else 0
     if args.quick:
         args.rows = 10_000
 

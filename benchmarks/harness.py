@@ -318,6 +318,13 @@ def report_json(*, path: str, machine: dict, rows_count: int, table: list[Row], 
     }, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
+def report_read(path: str) -> tuple[dict, int, list[Row]]:
+    """A --json report back as (machine, rows, table), to print a saved run's table again."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    table = [Row(**{k: v for k, v in r.items() if k != "ratio"}) for r in data["table"]]
+    return data["machine"], data["rows"], table
+
+
 def growth_series(runs: list[PartRun]) -> dict[str, dict]:
     """Time against rows for each growth workload, ours and its baseline, from runs at several sizes."""
     series: dict[str, dict] = {}

@@ -271,3 +271,15 @@ def test_growth_mode_writes_the_plot_and_figures(fake_parts, monkeypatch, tmp_pa
                                        {"rows": 10000, "ours": 10.0, "baseline": 5.0}]
     assert (tmp_path / "performance" / "growth.png").read_bytes()[:4] == b"\x89PNG"
     assert ["P1", "fake P1 at 10,000 rows", "10.000 s", "5.000 s", "2.00×", "≤ 2.5×", "met"] in table_rows(printed)
+
+
+def test_show_prints_a_saved_reports_table_again(fake_parts, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("FAKE_PART_RSS", "200")
+    out = tmp_path / "bench.json"
+    bench_cli.main(["--rows", "1000", "--json", str(out)])
+    first = table_rows(capsys.readouterr().out)
+
+    status = bench_cli.main(["--show", str(out)])
+
+    assert status == 0
+    assert table_rows(capsys.readouterr().out) == first
