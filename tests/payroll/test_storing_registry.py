@@ -9,11 +9,12 @@ import psycopg
 import pytest
 from django.db import connection
 
+from apps.core.files import private_path
 from apps.core.models import AuditEvent
 from apps.employees.models import Employee
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
 from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_prevalidate, payroll_batch_submit
-from apps.payroll.services.storing import newcomers_path, payroll_batch_store
+from apps.payroll.services.storing import newcomers_path, payroll_batch_store, prepared_blocks, prepared_digest
 from tests.factories import payroll_file_bytes, payroll_rows, upload
 from tests.support.processes import wait_until
 
@@ -133,5 +134,31 @@ def test_an_account_registered_by_another_file_while_storing_is_kept_once(
     assert list(registry.values_list("account", "source")) == sorted(
         [(rows[0].account, f"payroll:{batch.batch_no}"), (rows[1].account, "employee_file"),
          (rows[2].account, f"payroll:{batch.batch_no}")])
+    event = AuditEvent.objects.get(action="payroll_stored", object_id=str(batch.pk))
+    assert event.detail == {"rows": 3, "new_employees": 2}
+
+
+@pytest.mark.django_db
+def test_a_batch_prepared_before_the_newcomers_file_existed_is_stored_with_the_upsert(
+    business_clock, our_agent, platform_keys, django_capture_on_commit_callbacks
+):
+    # A batch confirmed before a deployment of this version: its prepared rows, no newcomers file,
+    # rows_digest of the rows alone.
+    rows = payroll_rows(3)
+    Employee.objects.create(company=our_agent.company, account=rows[0].account, name=rows[0].name, id_type="0",
+                            id_number=rows[0].id_number, source="employee_file")
+    with django_capture_on_commit_callbacks():
+        batch = _confirmed(our_agent, platform_keys["bank"], rows)
+    newcomers_path(batch.stored_name).unlink()
+    prepared = private_path("validated", batch.stored_name)
+    PayrollBatch.objects.filter(pk=batch.pk).update(
+        rows_digest=prepared_digest(rows=prepared_blocks(prepared), newcomer_seqs=None))
+
+    assert payroll_batch_store(batch_id=batch.pk) is True
+
+    assert PayrollRow.objects.filter(batch=batch).count() == 3
+    registry = Employee.objects.filter(company=our_agent.company).order_by("account")
+    assert list(registry.values_list("account", "source")) == [
+        (rows[0].account, "employee_file"), *[(r.account, f"payroll:{batch.batch_no}") for r in rows[1:]]]
     event = AuditEvent.objects.get(action="payroll_stored", object_id=str(batch.pk))
     assert event.detail == {"rows": 3, "new_employees": 2}

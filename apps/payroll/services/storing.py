@@ -142,16 +142,19 @@ def _newcomers_register(*, batch: PayrollBatch, newcomer_seqs: str | None) -> in
         # 100k rows; this 0.30 s (benchmarks/bench_intake.py, P2). A join against the registry
         # instead left the plan to the statistics: on a freshly loaded table the planner chose a
         # nested loop over a scan of the registry, 37 s for 20k rows (tests/faults/test_storing_kills).
-        if newcomer_seqs is not None:
-            try:
-                with transaction.atomic(), connection.cursor() as cursor:  # a savepoint for the fallback
-                    cursor.execute(_NEWCOMERS_SQL, params)
-                    return cursor.rowcount
-            except IntegrityError:
-                pass  # another file registered one of them since: the upsert below skips the known
-        with connection.cursor() as cursor:
-            cursor.execute(_NEWCOMERS_UPSERT_SQL, params)
-            return cursor.rowcount
+        if newcomer_seqs is None:  # prepared before the newcomers file existed: every row, upserted
+            with connection.cursor() as cursor:
+                cursor.execute(_NEWCOMERS_UPSERT_SQL, params)
+                return cursor.rowcount
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:  # a savepoint for the fallback
+                cursor.execute(_NEWCOMERS_SQL, params)
+                return cursor.rowcount
+        except IntegrityError:
+            # Another file registered one of them since: the same rows, skipping the known ones.
+            with connection.cursor() as cursor:
+                cursor.execute(_NEWCOMERS_SQL + " ON CONFLICT DO NOTHING", params)
+                return cursor.rowcount
     rows = list(PayrollRow.objects.filter(batch_id=batch.pk).values_list("account", "name", "id_type", "id_number"))
     known = registry_names(company_id=batch.company_id, accounts=(account for account, *_ in rows))
     newcomers = {account: (account, name, id_type, id_number) for account, name, id_type, id_number in rows
