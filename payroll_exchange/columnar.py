@@ -179,12 +179,13 @@ def _cell_amounts_plain(amounts: list[str]) -> bool:
 
 
 def payroll_sheet_columnar(sheet: Sequence[tuple[int, list]], columns, id_type_parse, account_normalize,  # noqa: ANN001
-                           id_table: dict[int, int | None]) -> list[PayrollRow] | None:
+                           id_table: dict[int, int | None], *, marked: bool = True) -> list[PayrollRow] | None:
     """The PayrollRows sheets._payroll_sheet_read's row loop would make, when it would report no
     problem: no formula or error cell, no number cell in the account and ID columns, no
     ``+`` there (the trace of 6.22202E+18), every amount plain ASCII digits with at most two places.
     None otherwise, and the row loop reads the sheet. ``columns`` is a sheets.ColumnMap; the
-    functions are those of checks.py (passed in: checks imports this module)."""
+    functions are those of checks.py (passed in: checks imports this module). ``marked``: the
+    reader may give marker cells (NumericText, FormulaText, ErrorText); a text sheet's are plain."""
     if not sheet:
         return []
     numbers = list(map(itemgetter(0), sheet))
@@ -199,7 +200,7 @@ def payroll_sheet_columnar(sheet: Sequence[tuple[int, list]], columns, id_type_p
     id_number_cells = _column(cell_lists, columns.id_number, width)
     account_cells = _column(cell_lists, columns.account, width)
     # Text columns may hold number cells (their text is used); the digit columns only text.
-    if not (set(map(type, id_number_cells)) | set(map(type, account_cells)) <= _PLAIN
+    if marked and not (set(map(type, id_number_cells)) | set(map(type, account_cells)) <= _PLAIN
             and all(not issubclass(kind, (FormulaText, ErrorText)) for kind in set(map(type, id_type_cells))
                     | set(map(type, name_cells)) | set(map(type, remark_cells)))):
         return None

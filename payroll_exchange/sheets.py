@@ -87,6 +87,7 @@ class SheetRead(NamedTuple):
     info: SheetInfo
 
 
+_TEXT_KINDS = ("csv", "tsv")  # textsheet.py gives plain str cells (or None), never a marker class
 _KINDS = {"xlsx": ("Excel 工作簿", "Excel workbook"), "xls": ("Excel 97-2003 工作簿", "Excel 97-2003 workbook"),
           "csv": ("CSV 文本文件", "CSV text file"), "tsv": ("制表符分隔的文本文件", "tab-separated text file")}
 
@@ -340,7 +341,8 @@ def _payroll_sheet_read(*, data: bytes, filename: str, columns: ColumnMap, optio
     info, sheet = _mapped_open(data, filename, columns, options)
     errors: list[RowError] = []
     # A sheet with no cell problem is read column by column (columnar.py); any other by the row loop.
-    rows = payroll_sheet_columnar(sheet, columns, id_type_parse, account_normalize, _ID_TABLE)
+    rows = payroll_sheet_columnar(sheet, columns, id_type_parse, account_normalize, _ID_TABLE,
+                                  marked=info.kind not in _TEXT_KINDS)
     if rows is None:
         rows = _payroll_cells_read(sheet, columns, errors)
     left_out = _payroll_total_rows_check(sheet=sheet, rows=rows, errors=errors, info=info, columns=columns)

@@ -68,7 +68,7 @@ def row_loops_only(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setattr(formats, "payroll_lines_columnar", lambda chunk: None)
         monkeypatch.setattr(formats, "payroll_lines_text", lambda rows: None)
         monkeypatch.setattr(checks, "_rows_clean_total", lambda rows, limit, today: None)
-        monkeypatch.setattr(sheets, "payroll_sheet_columnar", lambda *args: None)
+        monkeypatch.setattr(sheets, "payroll_sheet_columnar", lambda *args, **kwargs: None)
     return switch
 
 
@@ -215,3 +215,38 @@ def test_a_valid_sheet_is_read_column_by_column_with_the_row_loops_result(row_lo
                                            sheets._ID_TABLE) == read.rows  # the fast path took it
     row_loops_only()
     assert sheet_read(data) == (read.rows, read.errors)
+
+
+def sheet_xlsx(rows: list[list]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["证件类型", "证件号码", "姓名", "账号", "金额", "备注"])
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+XLSX_CELLS = [(4, 1234.5), (4, 3300.0000000000005), (4, 8500), (4, "=E2*2"), (3, 100000000012), (3, 6.22202e18),
+              (1, 310115198506120010), (2, "=C2"), (5, 7), (0, 0), (4, "8,500.00"), (5, None), (4, None)]
+
+
+@pytest.mark.parametrize(("column", "value"), XLSX_CELLS)
+def test_an_xlsx_cell_is_read_as_by_the_row_loop(column, value, row_loops_only) -> None:
+    rows: list[list] = [[*row[:4], float(row[4]), row[5]] for row in sheet_rows()]  # amounts as number cells
+    rows[11][column] = value
+    data = sheet_xlsx(rows)
+
+    def read():  # noqa: ANN202
+        try:
+            found = sheets.payroll_sheet_read(data=data, filename="工资.xlsx", columns=COLUMNS)
+        except ExchangeError as exc:
+            return exc.code, exc.zh
+        return found.rows, found.errors
+
+    fast = read()
+    row_loops_only()
+    assert fast == read()
