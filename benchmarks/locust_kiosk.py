@@ -95,7 +95,7 @@ class KioskAgent(HttpUser):
         with self.client.get(f"/api/batches/{batch}/status/?auto=1", name="status API /api/batches/[id]/status/",
                              allow_redirects=False, catch_response=True) as poll:
             if poll.status_code != 200:
-                poll.failure(f"status {poll.status_code}")
+                poll.failure(f"status {poll.status_code} {poll.error or ''}")
             elif poll.json().get("id") != batch:
                 poll.failure(f"another batch: {poll.text[:80]}")
         self._keep_cookies()
