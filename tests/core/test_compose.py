@@ -59,3 +59,11 @@ def test_secrets_have_no_default_and_production_settings_are_used():
         # ${VAR:?message}: compose refuses to start when the variable is unset.
         assert re.fullmatch(r"\$\{" + name + r":\?[^}]+\}", env[name]), env[name]
     assert ":?" in env["DATABASE_URL"]
+
+
+def test_the_gateway_runs_debians_nginx_as_the_tests_do():
+    nginx = _compose()["services"]["nginx"]
+    assert nginx["build"] == "./deploy/nginx"
+    dockerfile = (PROJECT_DIR / "deploy" / "nginx" / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"^FROM debian:", dockerfile, re.MULTILINE)
+    assert re.search(r"apt-get install .*\bnginx\b", dockerfile)
