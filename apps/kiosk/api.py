@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from apps.core import clock
 from apps.kiosk.hours import kiosk_hours_now
-from apps.kiosk.presenters import BUSY_STATUSES, batch_kiosk_actions
+from apps.kiosk.presenters import BUSY_STATUSES, batch_kiosk_actions_of
 from apps.kiosk.session import kiosk_session_state
 from apps.payroll.models import PayrollBatch
 from apps.payroll.selectors import payroll_batch_get
@@ -41,7 +41,7 @@ class BatchStatusSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_actions(self, batch: PayrollBatch) -> list[str]:
-        return list(batch_kiosk_actions(batch.status, pay_date=batch.pay_date, today=clock.today()))
+        return list(batch_kiosk_actions_of(batch=batch, today=clock.today())[0])
 
 
 class BatchStatusView(APIView):

@@ -14,7 +14,10 @@ from apps.intake.errors import StateError
 from apps.payroll.availability import BUSY_STATUSES as BUSY_STATUSES  # re-exported to the kiosk's views
 from apps.payroll.availability import pay_date_outside_window
 from apps.payroll.models import BatchStatus as S
+from apps.payroll.models import PayrollBatch
+from apps.payroll.services.checklist import checklist_required
 from apps.payroll.services.intake import PAY_WINDOW_DAYS  # the window 确认入库 re-checks
+from apps.returns.models import Pain001Source
 
 # DOMAIN.md "Payroll batch states", the "kiosk actions" column, as written.
 KIOSK_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -41,6 +44,21 @@ def batch_kiosk_actions(status: str, *, pay_date: date | None = None, today: dat
     if "confirm" in actions and today is not None and pay_date_outside_window(pay_date=pay_date, today=today):
         actions = tuple(a for a in actions if a != "confirm")
     return actions
+
+
+def batch_kiosk_actions_of(*, batch: PayrollBatch, today: date) -> tuple[tuple[str, ...], bool]:
+    """The batch's kiosk actions and whether 确认入库 was withheld for want of a 核对码.
+
+    A file without a 核对码 is confirmed at the kiosk only by its checklist's signed QR, which only a
+    pain.001's checklist has; an older client's file gets no 确认入库 (the service refuses it anyway):
+    the agent revokes it or asks bank staff. One rule for the file's page and the status API it polls.
+    """
+    actions = batch_kiosk_actions(batch.status, pay_date=batch.pay_date, today=today)
+    if "confirm" not in actions or checklist_required(batch=batch):
+        return actions, False
+    if Pain001Source.objects.filter(batch_id=batch.pk).exists():
+        return actions, False
+    return tuple(a for a in actions if a != "confirm"), True
 
 
 def pay_date_passed_message(*, pay_date: date | None, today: date) -> str:

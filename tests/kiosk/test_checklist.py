@@ -165,6 +165,9 @@ def test_a_file_without_a_code_is_not_confirmed_at_the_kiosk_but_by_staff_with_a
     assert 'id="confirm-button"' not in page
     assert 'id="checklist-input"' not in page
     assert 'id="revoke-button"' in page
+    polled = our_client.get(f"/api/batches/{batch.pk}/status/").json()  # what the page polls says the same
+    assert "revoke" in polled["actions"]
+    assert "confirm" not in polled["actions"]
     listing = our_client.get("/payroll/").content.decode()
     assert f'action="/payroll/{batch.pk}/confirm/"' not in listing
     assert f'href="/payroll/{batch.pk}/#checklist-check"' not in listing

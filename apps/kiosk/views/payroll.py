@@ -18,6 +18,7 @@ from apps.kiosk.forms import UploadDateForm, UploadForm
 from apps.kiosk.presenters import (
     BUSY_STATUSES,
     batch_kiosk_actions,
+    batch_kiosk_actions_of,
     pay_date_passed_message,
     query_pages,
     refusal_message,
@@ -32,7 +33,6 @@ from apps.payroll.services import intake
 from apps.payroll.services.checklist import checklist_required, no_code_message, payroll_checklist_check
 from apps.payroll.services.intake import payroll_batch_submit
 from apps.payroll.services.reports import payroll_report_download, payroll_report_text
-from apps.returns.models import Pain001Source
 
 
 def _batch(request: HttpRequest, pk: int) -> PayrollBatch:
@@ -71,16 +71,9 @@ def payroll_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
     errors = [] if busy else (batch.errors or [])
     more = max(batch.error_count - len(errors), 0)
     today = clock.today()
-    actions = batch_kiosk_actions(batch.status, pay_date=batch.pay_date, today=today)
-    pay_date_passed = batch.status == BatchStatus.AWAITING_CONFIRMATION and "confirm" not in actions
-    # A file without a 核对码 is confirmed here only by its checklist's signed QR, which only a pain.001's
-    # checklist has; an older client's file gets no 确认入库, the page says to revoke it or ask bank staff
-    # (the service refuses it anyway).
-    has_code = checklist_required(batch=batch)
-    no_code = ("confirm" in actions and not has_code
-               and not Pain001Source.objects.filter(batch_id=batch.pk).exists())
-    if no_code:
-        actions = tuple(a for a in actions if a != "confirm")
+    actions, no_code = batch_kiosk_actions_of(batch=batch, today=today)
+    pay_date_passed = (batch.status == BatchStatus.AWAITING_CONFIRMATION and "confirm" not in actions
+                       and not no_code)
     needs_checklist = "confirm" in actions
     checked = request.session.get(_checklist_key(batch.pk)) if needs_checklist else None
     return kiosk_render(
@@ -99,7 +92,7 @@ def payroll_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
             "more_new_employees": max(batch.new_employee_count - len(batch.new_employees or []), 0),
             "status_url": reverse("kiosk:batch_status", kwargs={"pk": batch.pk}),
             "needs_checklist": needs_checklist,
-            "checklist_scan_only": needs_checklist and not has_code,
+            "checklist_scan_only": needs_checklist and not checklist_required(batch=batch),  # a pain.001: QR only
             "no_code_note": no_code_message(language=get_language() or "zh-hans") if no_code else "",
             "checklist_checked": checked and {k: v for k, v in checked.items() if k != "text"},
             "language": get_language(),
