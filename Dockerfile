@@ -17,6 +17,4 @@ RUN pip install --no-cache-dir . && python manage.py compilemessages -v 0 \
     && mkdir -p /var/lib/payroll && chown payroll /var/lib/payroll
 USER payroll
 EXPOSE 8000
-# --threads: as docker-compose.yml's web (a login's PIN hashing must not hold a whole worker).
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", \
-     "--keep-alive", "5"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
