@@ -5,14 +5,21 @@ read from the setting PAYROLL_CHANGE_THRESHOLD_PERCENT."""
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
 
 from apps.payroll.changes import payroll_batch_changes
+from payroll_client.review import review_changes
+from payroll_client.store import file_made_record, payroll_rows_record, store_open
+from payroll_exchange.changes import mask_name
+from payroll_exchange.records import PayrollFile, PayrollHeader
 from tests.kiosk.test_changes_funding import (  # noqa: F401  (bank is a fixture)
     awaiting,
     bank,
     file_row,
     html,
     listed,
+    masked,
     november_rows,
     paid_batch,
 )
@@ -50,3 +57,42 @@ def test_the_per_person_threshold_is_the_setting(our_client, our_agent, bank, se
     page = html(our_client.get(f"/payroll/{batch.pk}/"))
     assert [(seq, name) for seq, name, _account in listed(page, "amount")] == [("2", "王*")]
     assert "(+15.0%)" in page
+
+
+def test_kiosk_and_client_agree_on_every_kind_for_the_same_pair(our_client, our_agent, bank, tmp_path):  # noqa: F811
+    """The same pair of months with every kind present at once (the shared test has no 同一账号改用其他证件):
+    the kiosk from the ledger's paid batch, the client from the rows it kept, item by item equal."""
+    paid_batch(our_agent, november_rows())
+    december = [
+        file_row(1, 1, "张伟", "8650.00", account=801),   # moved to a new account: account 1 is free
+        file_row(2, 2, "王芳", "16500.00"),                # +34.1 %
+        file_row(3, 3, "李娜", "7420.00", account=703),    # same ID, another account
+        file_row(4, 5, "陈静", "10400.00"),                # −30.7 %; 刘洋 is gone
+        file_row(5, 6, "杨磊", "6200.00"),                 # new this month
+        file_row(6, 7, "赵敏", "5100.00", account=1),      # new, and into 张伟's account of last month
+    ]
+    batch = awaiting(our_client, our_agent, bank, december)
+    kiosk = payroll_batch_changes(batch=batch)
+
+    conn = store_open(data_dir=tmp_path / "client")
+    made = file_made_record(conn=conn, kind="payroll", agreement_no=our_agent.agreement.number,
+                            batch_no="GZ202611", pay_date="2026-11-05", record_count=5, total_amount="53170.50",
+                            digest="d" * 64, operator="0001", path="PAY_GZ202611.p7m")
+    payroll_rows_record(conn=conn, file_id=made, rows=november_rows())
+    file_made_record(conn=conn, kind="return", agreement_no=our_agent.agreement.number, batch_no="GZ202611",
+                     pay_date="2026-11-05", record_count=5, total_amount="53170.50", digest="r" * 64,
+                     operator="0001", path="RET_GZ202611.csv")
+    header = PayrollHeader(format_version="1", agreement_no=our_agent.agreement.number,
+                           payer_unit_no=our_agent.agreement.payer_unit_no, batch_no="GZ202612",
+                           pay_date=date(2026, 12, 5), currency="CNY", record_count=6,
+                           total_amount=sum((r.amount for r in december), Decimal("0.00")), purpose="工资")
+    client = review_changes(conn=conn, payroll=PayrollFile(header=header, rows=december))
+
+    assert [(g.kind, g.count) for g in kiosk.groups] == [(g.kind, g.count) for g in client.groups]
+    assert [g.count for g in kiosk.groups] == [2, 1, 2, 2, 1]
+    assert kiosk.as_dict() == client.as_dict()
+    assert (kiosk.previous_total, kiosk.total, kiosk.total_change_percent) == (
+        Decimal("53170.50"), Decimal("54270.00"), Decimal("2.1"))
+    page = html(our_client.get(f"/payroll/{batch.pk}/"))
+    for group in client.groups:
+        assert listed(page, group.kind) == [(str(i.seq), mask_name(i.name), masked(i.account)) for i in group.items]
