@@ -1,6 +1,7 @@
 """变动提示 at the kiosk (issue 13), the limits the issue names: the first 20 of a kind with the full count,
 较上月新增 (not paid last month) kept apart from 新增员工 (not in the registry), and the per-person threshold
-read from the setting PAYROLL_CHANGE_THRESHOLD_PERCENT."""
+read from the setting PAYROLL_CHANGE_THRESHOLD_PERCENT; and the kiosk and the client agreeing on all five
+kinds present at once."""
 
 from __future__ import annotations
 
