@@ -274,6 +274,17 @@ def results_check(world: World, worker: dict) -> None:
     require(not differences, f"reconciliation found {len(differences)} difference(s): {differences[:3]}")
 
 
+def hot_updates() -> dict:
+    """Of each table pay day updates, how many row updates were HOT (no index entry written): the
+    classify and balance UPDATEs are cheap only when the page has room for the new row version."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables"
+                       " WHERE relname IN ('ledger_ledgeraccount', 'payroll_payrollrow') ORDER BY relname")
+        return {name: f"{hot:,} of {updated:,} HOT" for name, updated, hot in cursor.fetchall()}
+
+
 def _load() -> str:
     return " ".join(Path("/proc/loadavg").read_text(encoding="utf-8").split()[:3])
 
@@ -292,6 +303,7 @@ def measure(rows: int) -> list[Measurement]:
         worker = worker_run(world, directory)
         meter = Meter()  # a new connection after the child
         results_check(world, worker)
+        hot = hot_updates()
         return_base = return_baseline(world, directory, meter)
         load_after = _load()
     finally:
@@ -304,7 +316,7 @@ def measure(rows: int) -> list[Measurement]:
 
     posting, returned = best_of(worker["posting"]), best_of(worker["return_file"])
     common = {"worker_peak_rss_mb": round(worker["worker_peak_rss_mb"], 1), "load_before": load_before,
-              "load_after": load_after}
+              "load_after": load_after, "hot_updates": hot}
 
     def extra(ours: dict, base: dict) -> dict:
         return {**common, "wall_s": round(ours["best_wall_s"], 3), "baseline_wall_s": round(base["best_wall_s"], 3),
