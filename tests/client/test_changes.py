@@ -94,3 +94,27 @@ def test_the_same_rows_again_are_a_suspected_duplicate(client: Client, tmp_path:
     again = encrypt(client, sheet, out_dir / "b", "--amount-col", "5", batch="GZ202611B", env=PIN)
     assert again.returncode == 0, again.stderr  # it never blocks; the kiosk asks for the acknowledgement
     assert "疑似重复发放：本文件的明细和金额与已发放批次 GZ202611 完全相同。" in again.stdout
+
+
+def test_the_per_person_threshold_is_read_from_the_environment(client: Client, tmp_path: Path, out_dir: Path,
+                                                              bank_identity, enterprise_a) -> None:
+    """The client reads PAYROLL_CHANGE_THRESHOLD_PERCENT as the platform does; a malformed value keeps 30 %."""
+    sheet = tmp_path / "11月工资.csv"
+    sheet.write_bytes(csv_bytes(november()))
+    assert encrypt(client, sheet, out_dir / "nov", "--amount-col", "5", batch="GZ202611", env=PIN).returncode == 0
+    returned(client, tmp_path, out_dir, bank_identity, enterprise_a, batch="GZ202611", rows=november())
+    sheet = tmp_path / "12月工资.csv"
+    sheet.write_bytes(csv_bytes(december()))
+
+    at_34 = encrypt(client, sheet, out_dir / "a", "--amount-col", "5", batch="GZ202612",
+                    env={**PIN, "PAYROLL_CHANGE_THRESHOLD_PERCENT": "34"})
+    assert at_34.returncode == 0, at_34.stderr
+    review = at_34.stdout.split("工资文件已加密")[0]
+    assert "金额变动超过 34%：1 人" in review  # +34.1 % stays, −30.7 % goes
+    assert f"第 3 行 员工2 {account(2)} 12300.50 → 16500.00 (+34.1 %)" in review
+    assert "15000.00 → 10400.00" not in review
+
+    malformed = encrypt(client, sheet, out_dir / "b", "--amount-col", "5", batch="GZ202613",
+                        env={**PIN, "PAYROLL_CHANGE_THRESHOLD_PERCENT": "thirty"})
+    assert malformed.returncode == 0, malformed.stderr
+    assert "金额变动超过 30%：2 人" in malformed.stdout
