@@ -211,54 +211,73 @@ def _unreadable(kind_zh: str, kind_en: str, zh: str, en: str, code: str = "file_
 
 # Record lines are handed out one chunk of text at a time: the list of every line of a 50 MB
 # upload of short malformed lines cost ~300 MB (2.6 million str objects); one chunk's lines, ~6 MB
-# (benchmarks/bench_memory.py).
-_CHUNK_CHARS = 1 << 20
+# (benchmarks/bench_memory.py). A chunk is cut from the bytes and decoded on its own (issue 15,
+# P6): the text of a whole 1M-row file is ~140 MB (names make it two bytes a character), held
+# beside the bytes and every row object at the end of the load; a chunk's text is ~2 MB.
+_CHUNK_BYTES = 1 << 20
+_BOM = "\ufeff".encode()
 
 
-def _record_chunks(text: str, start: int, size: int) -> Iterator[str]:
-    """``text[start:size]`` in pieces of whole lines (about _CHUNK_CHARS each), LF between lines."""
+def _record_chunks(data: bytes, start: int, size: int) -> Iterator[str]:
+    """``data[start:size]`` decoded, in pieces of whole lines (about _CHUNK_BYTES each), LF between
+    lines. A cut at LF is a character boundary in UTF-8, so each piece decodes on its own."""
     while start < size:
-        cut = text.find("\n", min(start + _CHUNK_CHARS, size - 1), size)
+        cut = data.find(b"\n", min(start + _CHUNK_BYTES, size - 1), size)
         cut = size if cut < 0 else cut
-        yield text[start:cut]
+        yield data[start:cut].decode("utf-8")
         start = cut + 1
 
 
 class _Lines:
-    """The record lines, as ``split("\n")`` of ``text[start:size]`` would give them; ``chunks``
-    hands the same lines out a chunk at a time (payroll_load's whole-column fast path)."""
+    """The record lines, as ``split("\n")`` of the decoded ``data[start:size]`` would give them;
+    ``chunks`` hands the same lines out a chunk at a time (payroll_load's whole-column fast path)."""
 
-    __slots__ = ("size", "start", "text")
+    __slots__ = ("data", "size", "start")
 
-    def __init__(self, text: str, start: int, size: int) -> None:
-        self.text, self.start, self.size = text, start, size
+    def __init__(self, data: bytes, start: int, size: int) -> None:
+        self.data, self.start, self.size = data, start, size
 
     def chunks(self) -> Iterator[str]:
-        return _record_chunks(self.text, self.start, self.size)
+        return _record_chunks(self.data, self.start, self.size)
 
     def __iter__(self) -> Iterator[str]:
         for chunk in self.chunks():
             yield from chunk.split("\n")
 
 
+def _utf8_require(data: bytes, kind_zh: str, kind_en: str) -> None:
+    """The whole file is UTF-8, or the refusal names the first byte that is not: checked before
+    the header, as when the file was decoded whole. Decoded a piece at a time and each piece
+    dropped, so the check never holds the text of the file (a cut at LF is a character boundary)."""
+    if data.isascii():
+        return
+    start, size = 0, len(data)
+    while start < size:
+        cut = data.find(b"\n", min(start + _CHUNK_BYTES, size - 1), size)
+        cut = size if cut < 0 else cut + 1
+        try:
+            data[start:cut].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            offset = start + exc.start
+            raise _unreadable(kind_zh, kind_en, f"第 {offset} 字节起不是 UTF-8 文本。请使用本系统生成的原始文件。",
+                              f"the bytes from offset {offset} are not UTF-8 text. Use the file this "
+                              "system wrote, unchanged.", "file_encoding") from None
+        start = cut
+
+
 def _lines_split(data: bytes, kind: str, kind_zh: str, kind_en: str, header_len: int, optional: int = 0,
                  versions: dict[str, tuple[int, int]] | None = None) -> tuple[list[str], _Lines]:
     """(header fields, record lines) or ExchangeError when the file is not ours as a whole."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _unreadable(kind_zh, kind_en, f"第 {exc.start} 字节起不是 UTF-8 文本。请使用本系统生成的原始文件。",
-                          f"the bytes from offset {exc.start} are not UTF-8 text. Use the file this "
-                          "system wrote, unchanged.", "file_encoding") from None
-    text = text.removeprefix("\ufeff")  # an editor may add a BOM; it carries no data
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")  # a file that went through a Windows editor
-    size = len(text)
-    while size and text[size - 1] == "\n":  # rstrip without a copy of the text
+    _utf8_require(data, kind_zh, kind_en)
+    data = data.removeprefix(_BOM)  # an editor may add a BOM; it carries no data
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n")  # a file that went through a Windows editor
+    size = len(data)
+    while size and data[size - 1] == 10:  # rstrip of LF without a copy of the bytes
         size -= 1
-    header_end = text.find("\n", 0, size)
+    header_end = data.find(b"\n", 0, size)
     header_end = size if header_end < 0 else header_end
-    first = text[:header_end]
+    first = data[:header_end].decode("utf-8")
     header = first.split(SEP)
     if not first or header[0] != kind:
         raise _unreadable(kind_zh, kind_en, f"第一行应为以 {kind}| 开头的文件头。请确认选择了正确的文件。",
@@ -275,7 +294,7 @@ def _lines_split(data: bytes, kind: str, kind_zh: str, kind_en: str, header_len:
     if not header_len <= len(header) <= header_len + optional:
         raise _unreadable(kind_zh, kind_en, f"文件头应有 {header_len} 个字段，实有 {len(header)} 个。",
                           f"the header must have {header_len} fields, it has {len(header)}.", "file_header")
-    return header, _Lines(text, header_end + 1, size)
+    return header, _Lines(data, header_end + 1, size)
 
 
 def _header_value(parse: Callable[[str], object], text: str, name: str, kind_zh: str, kind_en: str) -> object:
@@ -360,6 +379,7 @@ def _payroll_load(data: bytes, errors: ErrorSink | None) -> tuple[PayrollFile, E
 def _payroll_v1_lines(lines: list[str], first_line_no: int, rows: list[PayrollRow], errors: ErrorSink) -> None:
     """payroll_load's row loop over some lines: str methods only, no exception on a good row."""
     append = rows.append
+    share = {}.setdefault  # one str per repeated name or remark, as columnar.shared
     for line_no, line in enumerate(lines, first_line_no):
         parts = line.split(SEP)
         if len(parts) != 7:
@@ -376,7 +396,7 @@ def _payroll_v1_lines(lines: list[str], first_line_no: int, rows: list[PayrollRo
         else:
             errors.append(_amount_error(seq, amount_text))
             amount = AMOUNT_UNREADABLE
-        append(PayrollRow(seq, account, name, amount, id_type, id_number, remark))
+        append(PayrollRow(seq, account, share(name, name), amount, id_type, id_number, share(remark, remark)))
 
 
 def _payroll_v2_load(h: list[str], lines: _Lines, errors: ErrorSink | None, kind_zh: str,
