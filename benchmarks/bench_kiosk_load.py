@@ -273,8 +273,13 @@ def services_start(env: dict[str, str], work: Path) -> tuple[subprocess.Popen, s
         [*os.environ.get("BENCH_KIOSK_WORKER_PREFIX", "").split(), str(VENV_BIN / "celery"), "-A", "config",
          "worker", *worker_opts, "--loglevel", "INFO", "-n", f"bench-kiosk-{os.getpid()}@%h"],
         cwd=ROOT, env=env, stdout=worker_log.open("wb"), stderr=subprocess.STDOUT)
-    _wait_for(lambda: _web_answers(port), what="gunicorn", seconds=60)
-    _wait_for(lambda: b" ready." in worker_log.read_bytes(), what="celery worker", seconds=60)
+    try:
+        _wait_for(lambda: _web_answers(port), what="gunicorn", seconds=60)
+        _wait_for(lambda: b" ready." in worker_log.read_bytes(), what="celery worker", seconds=60)
+    except BaseException:  # the caller only stops what it was handed: a failed start stops both here
+        for proc in (web, worker):
+            process_stop(proc)
+        raise
     return web, worker, port, {"gunicorn": " ".join(web_opts), "worker": " ".join(worker_opts)}
 
 
