@@ -22,7 +22,16 @@ batch, which the 入库 COPY would have to write.
 from django.db import migrations
 
 
+def _on_postgresql(sql: str):
+    # fillfactor is PostgreSQL's; the embedded demo database (SQLite) has no such setting.
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(sql)
+
+    return run
+
+
 class Migration(migrations.Migration):
     dependencies = [("ledger", "0008_payday_runs")]
-    operations = [migrations.RunSQL("ALTER TABLE ledger_ledgeraccount SET (fillfactor = 45);",
-                                    "ALTER TABLE ledger_ledgeraccount SET (fillfactor = 70);")]
+    operations = [migrations.RunPython(_on_postgresql("ALTER TABLE ledger_ledgeraccount SET (fillfactor = 45)"),
+                                       _on_postgresql("ALTER TABLE ledger_ledgeraccount SET (fillfactor = 70)"))]
