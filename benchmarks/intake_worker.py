@@ -53,8 +53,10 @@ def services_run(*, card, agreement, sealed_path: Path, rows_count: int, total: 
         for target in ("apps.intake.queue.intake_enqueue", "apps.intake.uploads.intake_enqueue"):
             stack.enter_context(mock.patch(target, side_effect=lambda *, kind, pk: enqueued.append((kind, pk)) or True))
         wrapped = ((steps, ("signed_file_open", "exchange_call")),
-                   (intake, ("payroll_check", "_duplicates", "registry_names", "payroll_rows_prepare",
-                             "private_file_write", "batch_transition")),
+                   # _prevalidate_streamed: the chunked pass (a clean file), its check and COPY text
+                   # inside private_file_write; _prevalidate_whole: the whole-file pass
+                   (intake, ("_prevalidate_streamed", "_prevalidate_whole", "payroll_check", "_duplicates",
+                             "registry_names", "payroll_rows_prepare", "private_file_write", "batch_transition")),
                    (storing, ("_rows_copy", "_newcomers_register", "audit_record")))
         for module, names in wrapped:
             for name in names:

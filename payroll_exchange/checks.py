@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import compress, islice, repeat
-from operator import attrgetter, itemgetter, lt, mod, mul
+from itertools import compress, repeat
+from operator import attrgetter, itemgetter, mod, mul
 
 from payroll_exchange.columnar import cycle_collection_paused, digits_all, luhn_all_valid, resident_ids_valid
 from payroll_exchange.errors import ErrorSink, RowError
@@ -24,7 +24,6 @@ from payroll_exchange.records import (
     PAYROLL_VERSIONS,
     EmployeeFile,
     PayrollFile,
-    PayrollHeader,
     PayrollRow,
 )
 
@@ -296,52 +295,6 @@ def _payroll_header_errors(payroll: PayrollFile, today: date, max_days_ahead: in
         errors.append(_error("pay_date_too_far", None, "pay_date", value=h.pay_date, latest=latest,
                              days=max_days_ahead))
     return errors
-
-
-class PayrollCleanRun:
-    """Recognizes, a chunk of rows at a time, a file in which payroll_check would find no problem
-    at all (issue 15, P6: pre-validation then never holds every row). Holds only what spans
-    chunks: the accounts seen, the running total (added in row order), the row count and the last
-    seq (seqs rising from chunk to chunk cannot repeat). ``add`` or ``finish`` False: the file is
-    not recognized and payroll_check on the whole file says what is wrong."""
-
-    __slots__ = ("accounts_seen", "count", "header", "last_seq", "limit", "today", "total")
-
-    def __init__(self, *, header: PayrollHeader, today: date, single_limit: Decimal | None,
-                 max_days_ahead: int = 15) -> None:
-        self.header, self.today = header, today
-        self.limit = single_limit if single_limit is not None else AMOUNT_MAX
-        self.accounts_seen: set[str] = set()
-        self.total: Decimal | None = _ZERO
-        self.count = self.last_seq = 0
-        if _payroll_header_errors(PayrollFile(header, []), today, max_days_ahead):
-            self.total = None
-
-    @property
-    def clean(self) -> bool:
-        return self.total is not None
-
-    def add(self, rows: list[PayrollRow]) -> bool:
-        if self.total is None or not rows:
-            return self.clean
-        seqs = list(map(_SEQ, rows))
-        if not (seqs[0] > self.last_seq and all(map(lt, seqs, islice(seqs, 1, None)))):
-            self.total = None
-            return False
-        for start in range(0, len(rows), CLEAN_SLICE):
-            self.total = _slice_clean_total(rows[start : start + CLEAN_SLICE], self.limit, self.today,
-                                            self.accounts_seen, self.total)
-            if self.total is None:
-                return False
-        self.count += len(rows)
-        self.last_seq = seqs[-1]
-        return True
-
-    def finish(self) -> bool:
-        """Every row added: the count and the total are the header's."""
-        h = self.header
-        return (self.total is not None and self.count > 0 and self.count == h.record_count
-                and self.total == h.total_amount)
 
 
 _SEQ = attrgetter("seq")

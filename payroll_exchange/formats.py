@@ -380,33 +380,6 @@ def _payroll_v1_header(h: list[str], kind_zh: str, kind_en: str) -> PayrollHeade
                          h[10] if len(h) > 10 else "")
 
 
-class PayrollStream:
-    """A version 1 payroll file whose header is read and whose rows are not yet: ``chunks`` reads
-    them a chunk of lines at a time (issue 15, P6: the row objects of a 1M-row file are ~430 MB,
-    a chunk's ~5 MB). A chunk that would not read cleanly is handed out as None: the caller then
-    reads the file whole with payroll_load, which words every problem."""
-
-    __slots__ = ("header", "lines")
-
-    def __init__(self, header: PayrollHeader, lines: _Lines) -> None:
-        self.header, self.lines = header, lines
-
-    def chunks(self) -> Iterator[list[PayrollRow] | None]:
-        return map(payroll_lines_columnar, self.lines.chunks())
-
-
-def payroll_stream_open(data: bytes, *, errors: ErrorSink | None = None) -> tuple[PayrollStream | PayrollFile,
-                                                                                    ErrorSink]:
-    """payroll_load's refusals of the file as a whole, the same; then a version 1 file as a
-    PayrollStream (no row read, no error yet), a version 2 file (a correction) read whole."""
-    kind_zh, kind_en = "代发工资文件", "payroll file"
-    h, lines = _lines_split(data, KIND_PAYROLL, kind_zh, kind_en, 2 + len(PAYROLL_HEADER_FIELDS), optional=1,
-                            versions={PAYROLL_CORRECTION_VERSION: (2 + len(PAYROLL_V2_HEADER_FIELDS), 0)})
-    if h[1] == PAYROLL_CORRECTION_VERSION:
-        return payroll_load(data, errors=errors)
-    return PayrollStream(_payroll_v1_header(h, kind_zh, kind_en), lines), [] if errors is None else errors
-
-
 def _payroll_v1_lines(lines: list[str], first_line_no: int, rows: list[PayrollRow], errors: ErrorSink) -> None:
     """payroll_load's row loop over some lines: str methods only, no exception on a good row."""
     append = rows.append

@@ -6,12 +6,16 @@ must be what one whole pass gives (the chunk and slice sizes as shipped)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
 from payroll_exchange import checks, formats
 from payroll_exchange.errors import ExchangeError
 from payroll_exchange.formats import payroll_dump, payroll_load
+from payroll_exchange.records import PayrollFile
+from payroll_exchange.streaming import PayrollCleanRun, payroll_stream_open
 from tests.exchange.test_columnar import LIMIT, TODAY, payroll_of, valid_rows
 
 
@@ -92,3 +96,47 @@ def test_a_bom_and_windows_line_ends_read_as_the_plain_file(small_pieces) -> Non
     small_pieces()
     windows = "\ufeff".encode() + data.replace(b"\n", b"\r\n")
     assert load_and_check(windows) == load_and_check(data) == (valid_rows(), [], [])
+
+
+def stream_accepts(data: bytes) -> bool:
+    """streaming.PayrollCleanRun over the chunks of payroll_stream_open, as pre-validation runs it."""
+    stream, errors = payroll_stream_open(data)
+    assert errors == []
+    run = PayrollCleanRun(header=stream.header, today=TODAY, single_limit=LIMIT)
+    return run.clean and all(rows is not None and run.add(rows) for rows in stream.chunks()) and run.finish()
+
+
+def header_changed(payroll: PayrollFile, **fields: object) -> PayrollFile:
+    return PayrollFile(replace(payroll.header, **fields), payroll.rows)
+
+
+def row_changed(payroll: PayrollFile, index: int, **fields: object) -> PayrollFile:
+    rows = list(payroll.rows)
+    rows[index] = replace(rows[index], **fields)
+    return PayrollFile(payroll.header, rows)
+
+
+DAMAGES = {
+    "valid": lambda p: p,
+    "account repeated far apart": lambda p: row_changed(p, 29, account=p.rows[1].account),
+    "seq repeated": lambda p: row_changed(p, 20, seq=3),
+    "total one cent off": lambda p: header_changed(p, total_amount=p.header.total_amount + Decimal("0.01")),
+    "record count off": lambda p: header_changed(p, record_count=p.header.record_count + 1),
+    "pay date past": lambda p: header_changed(p, pay_date=TODAY - timedelta(days=1)),
+    "currency": lambda p: header_changed(p, currency="USD"),
+    "amount over the limit late": lambda p: row_changed(p, 38, amount=LIMIT + 1),
+    "empty name": lambda p: row_changed(p, 12, name=""),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_the_chunked_pass_accepts_only_what_payroll_check_finds_clean(damage, small_pieces) -> None:
+    # Given a file, valid or damaged in one place (chunks of a few lines, slices of 7 rows)
+    rows = valid_rows()
+    damaged = DAMAGES[damage](payroll_of(rows))
+    data = payroll_dump(damaged)
+    small_pieces()
+    _rows, load_errors, check_errors = load_and_check(data)
+    # Then the chunked pass accepts the file exactly when the whole pass finds nothing in it
+    assert stream_accepts(data) is (not load_errors and not check_errors)
+    assert (damage == "valid") is (not check_errors)

@@ -34,13 +34,14 @@ from apps.payroll.services.checklist import check_code_hash, checklist_confirm_r
 from apps.payroll.services.corrections import CorrectionPlan, correction_links_write, correction_prevalidate
 from apps.payroll.services.storing import newcomers_path, payroll_rows_prepare, prepared_blocks, prepared_digest
 from apps.payroll.services.transitions import batch_transition
-from payroll_exchange.checks import PayrollCleanRun, payroll_check
+from payroll_exchange.checks import payroll_check
 from payroll_exchange.columnar import cycle_collection_paused
 from payroll_exchange.errors import RowError
-from payroll_exchange.formats import PayrollStream, payroll_load, payroll_stream_open
+from payroll_exchange.formats import payroll_load
 from payroll_exchange.records import PayrollHeader
 from payroll_exchange.records import PayrollRow as FileRow
 from payroll_exchange.report import expected_fee
+from payroll_exchange.streaming import PayrollCleanRun, PayrollStream, payroll_stream_open
 
 KIND = "payroll"
 VALIDATED = "validated"  # the verified rows, prepared for the storing step
