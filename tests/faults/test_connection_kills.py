@@ -12,8 +12,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from apps.ledger.models import AccountStatus, JournalEntry
-from apps.ledger.services import ledger_fee_income_account
+from apps.ledger.models import JournalEntry
 from apps.ledger.tasks import payday_run_task
 from apps.payroll.models import BatchStatus, PayrollRow
 from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_submit
@@ -28,13 +27,7 @@ from tests.faults.harness import (
     timed_wait,
     wait_for_backend,
 )
-from tests.ledger.factories import (
-    agreement_make,
-    batch_make,
-    company_make,
-    employee_accounts_make,
-    settlement_account_make,
-)
+from tests.ledger.factories import funded_batch_make
 from tests.support.processes import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -84,15 +77,10 @@ def test_connection_killed_mid_copy_stores_nothing_then_everything_once(
 
 
 def test_connection_killed_mid_posting_posts_nothing_then_pays_once(workers, enterprise_a, unique_no) -> None:
-    company = company_make()
-    agreement = agreement_make(company=company, identity=enterprise_a, number=f"DF20{unique_no}",
-                               fee_per_payment=Decimal("1.00"))
-    ledger_fee_income_account()
-    settlement_account_make(agreement=agreement, balance=Decimal("90000000.00"))
-    accounts = [(f"6222{unique_no}{n:07d}", f"员工{n}", AccountStatus.NORMAL) for n in range(1, ROWS + 1)]
-    employee_accounts_make(accounts)
-    rows = [(number, name, Decimal(3000 + n)) for n, (number, name, _s) in enumerate(accounts)]
-    batch = batch_make(agreement=agreement, rows=rows, pay_date=date(2026, 12, 1))
+    rows = [(f"6222{unique_no}{n:07d}", f"员工{n}", Decimal(3000 + n - 1)) for n in range(1, ROWS + 1)]
+    world = funded_batch_make(identity=enterprise_a, rows=rows, balance=Decimal("90000000.00"),
+                              pay_date=date(2026, 12, 1), number=f"DF20{unique_no}")
+    batch, accounts = world.batch, world.accounts
     worker = workers.start()
     blocker = blocker_connect()
     try:

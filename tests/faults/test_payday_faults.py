@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.ledger.models import AccountStatus, JournalEntry, PaydayRun
+from apps.ledger.models import JournalEntry, PaydayRun
 from apps.ledger.services import ledger_fee_income_account
 from apps.ledger.tasks import payday_run_task
 from apps.payroll.models import BatchStatus, PayrollBatch
@@ -24,13 +24,7 @@ from tests.faults.harness import (
     timed_wait,
     wait_for_backend,
 )
-from tests.ledger.factories import (
-    agreement_make,
-    batch_make,
-    company_make,
-    employee_accounts_make,
-    settlement_account_make,
-)
+from tests.ledger.factories import funded_batch_make
 from tests.support.processes import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -46,16 +40,11 @@ def _status(batch_id: int) -> str:
 @pytest.fixture
 def due_batch(enterprise_a, unique_no):
     """A stored batch due today: ROWS rows, each to an open employee account."""
-    company = company_make()
-    agreement = agreement_make(company=company, identity=enterprise_a, number=f"DF20{unique_no}",
-                               fee_per_payment=Decimal("1.00"))
-    ledger_fee_income_account()
-    settlement = settlement_account_make(agreement=agreement, balance=Decimal("90000000.00"))
-    accounts = [(f"6222{unique_no}{n:07d}", f"员工{n}", AccountStatus.NORMAL) for n in range(1, ROWS + 1)]
-    employee_accounts_make(accounts)
-    rows = [(number, name, Decimal(2000 + n) + Decimal("0.10")) for n, (number, name, _s) in enumerate(accounts)]
-    batch = batch_make(agreement=agreement, rows=rows, pay_date=PAY_DATE)
-    return {"batch": batch, "settlement": settlement, "accounts": accounts}
+    rows = [(f"6222{unique_no}{n:07d}", f"员工{n}", Decimal(2000 + n - 1) + Decimal("0.10"))
+            for n in range(1, ROWS + 1)]
+    world = funded_batch_make(identity=enterprise_a, rows=rows, balance=Decimal("90000000.00"), pay_date=PAY_DATE,
+                              number=f"DF20{unique_no}")
+    return {"batch": world.batch, "settlement": world.settlement, "accounts": world.accounts}
 
 
 def test_pay_day_started_twice_at_once_pays_once(due_batch, workers, business_clock) -> None:

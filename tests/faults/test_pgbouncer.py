@@ -15,7 +15,7 @@ from django.db import connection
 
 from apps.intake.actors import certificate_actor
 from apps.ledger.models import AccountKind, JournalEntry, LedgerAccount, PaydayRun
-from apps.ledger.services import ledger_deposit, ledger_fee_income_account
+from apps.ledger.services import ledger_deposit
 from apps.ledger.tasks import payday_run_task
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
 from apps.payroll.services.intake import payroll_batch_confirm, payroll_batch_submit
@@ -23,13 +23,7 @@ from payroll_exchange.clock import BUSINESS_TZ
 from tests.conftest import DEFAULT_BUSINESS_NOW, worker_env
 from tests.factories import payroll_file_bytes, payroll_rows, upload
 from tests.faults.harness import batch_paid_once, batch_status, blocker_connect, reconcile_clean, wait_for_backend
-from tests.ledger.factories import (
-    agreement_make,
-    batch_make,
-    company_make,
-    employee_accounts_make,
-    settlement_account_make,
-)
+from tests.ledger.factories import employee_accounts_make, funded_batch_make
 from tests.support.pgbouncer import PgBouncer
 from tests.support.processes import PROJECT_DIR, PYTHON, wait_until
 
@@ -166,14 +160,10 @@ def test_a_live_run_behind_the_pooler_is_not_called_abandoned_by_a_sweep(
     lock connection this passes too unless the sweep is handed the very server session the run
     took its lock on, which PgBouncer's reuse of the last server makes rare: the leak itself is
     shown deterministically, with a pool of one, by the first test of this module.)"""
-    agreement = agreement_make(company=company_make(), identity=enterprise_a, number="DF2026000777",
-                               fee_per_payment=Decimal("1.00"))
-    ledger_fee_income_account()
-    settlement_account_make(agreement=agreement, balance=Decimal("1000000.00"))
-    accounts = [(f"6222777{n:09d}", f"员工{n}", "normal") for n in range(1, 21)]
-    employee_accounts_make(accounts)
-    batch = batch_make(agreement=agreement, rows=[(a, name, Decimal("100.00")) for a, name, _s in accounts],
-                       pay_date=DEFAULT_BUSINESS_NOW.date())
+    batch = funded_batch_make(identity=enterprise_a, rows=[(f"6222777{n:09d}", f"员工{n}", Decimal("100.00"))
+                                                           for n in range(1, 21)],
+                              balance=Decimal("1000000.00"), pay_date=DEFAULT_BUSINESS_NOW.date(),
+                              number="DF2026000777").batch
     workers.start(env=fault_env | _pooled_env(pgbouncer_two))
     blocker = blocker_connect()
     try:

@@ -7,13 +7,14 @@ bulk, so a test that wants 1,000 rows pays two INSERTs, not 2,000.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from apps.agreements.models import Agreement, Certificate, Company
 from apps.cards.models import ServiceCard
 from apps.ledger.models import AccountKind, AccountStatus, LedgerAccount
-from apps.ledger.services import ledger_account_open, ledger_deposit
+from apps.ledger.services import ledger_account_open, ledger_deposit, ledger_fee_income_account
 from apps.payroll.models import BatchStatus, PayrollBatch, PayrollRow
 from payroll_exchange import pki
 from payroll_exchange.clock import BUSINESS_TZ
@@ -99,3 +100,37 @@ def batch_make(
         batch_size=5000,
     )
     return batch
+
+
+@dataclass(frozen=True)
+class FundedBatch:
+    agreement: Agreement
+    settlement: LedgerAccount
+    accounts: list[tuple[str, str, str]]
+    batch: PayrollBatch
+
+
+def funded_batch_make(
+    *,
+    identity: pki.Identity,
+    rows: list[tuple[str, str, Decimal]],
+    balance: Decimal,
+    pay_date: date,
+    accounts: list[tuple[str, str, str]] | None = None,
+    number: str = "DF2026000001",
+    fee_per_payment: Decimal = Decimal("1.00"),
+    batch_no: str | None = None,
+) -> FundedBatch:
+    """The whole world of one pay day: a company whose agreement is bound to ``identity``, the
+    bank's fee income account, a settlement account funded with ``balance``, the employee
+    ``accounts`` (number, holder name, status; by default every row's account, open) and a stored
+    batch of ``rows`` due on ``pay_date``. The pay-day, return-file and fault tests all start here."""
+    agreement = agreement_make(company=company_make(), identity=identity, number=number,
+                               fee_per_payment=fee_per_payment)
+    ledger_fee_income_account()
+    settlement = settlement_account_make(agreement=agreement, balance=balance)
+    if accounts is None:
+        accounts = [(account, name, AccountStatus.NORMAL) for account, name, _amount in rows]
+    employee_accounts_make(accounts)
+    batch = batch_make(agreement=agreement, rows=rows, pay_date=pay_date, batch_no=batch_no)
+    return FundedBatch(agreement=agreement, settlement=settlement, accounts=accounts, batch=batch)

@@ -14,17 +14,11 @@ from django.db import connection
 from django.db.models import Count, Sum
 
 from apps.ledger.models import AccountStatus, JournalEntry, LedgerAccount
-from apps.ledger.services import FEE_INCOME_NUMBER, ledger_fee_income_account
+from apps.ledger.services import FEE_INCOME_NUMBER
 from apps.ledger.tasks import payday_run_task
 from apps.payroll.models import BatchStatus, PayrollBatch
 from tests.conftest import worker_env
-from tests.ledger.factories import (
-    agreement_make,
-    batch_make,
-    company_make,
-    employee_accounts_make,
-    settlement_account_make,
-)
+from tests.ledger.factories import funded_batch_make
 from tests.support.processes import celery_worker_start, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -75,15 +69,12 @@ def _balances() -> dict[str, Decimal]:
 def test_worker_killed_mid_posting_leaves_nothing_and_the_rerun_posts_once(
     business_clock, enterprise_a, live_worker, killable_worker
 ) -> None:
-    company = company_make()
-    agreement = agreement_make(company=company, identity=enterprise_a, fee_per_payment=Decimal("1.00"))
-    ledger_fee_income_account()
-    settlement = settlement_account_make(agreement=agreement, balance=Decimal("10000000.00"))
     accounts = [(f"62220000{n:08d}", f"员工{n}", AccountStatus.NORMAL) for n in range(1, ROWS + 1)]
     accounts[-1] = (accounts[-1][0], accounts[-1][1], AccountStatus.FROZEN)  # one row fails: AC06
-    employee_accounts_make(accounts)
     rows = [(number, name, Decimal(1000 + n) + Decimal("0.25")) for n, (number, name, _s) in enumerate(accounts)]
-    batch = batch_make(agreement=agreement, rows=rows, pay_date=PAY_DATE)
+    world = funded_batch_make(identity=enterprise_a, rows=rows, accounts=accounts,
+                              balance=Decimal("10000000.00"), pay_date=PAY_DATE)
+    settlement, batch = world.settlement, world.batch
     before = _balances()
 
     db = connection.settings_dict

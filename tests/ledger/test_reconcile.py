@@ -13,17 +13,11 @@ from django.db import connection
 from apps.core.files import private_path
 from apps.ledger.models import AccountStatus, JournalEntry
 from apps.ledger.payday import payday_run
-from apps.ledger.services import journal_reverse, ledger_fee_income_account
+from apps.ledger.services import journal_reverse
 from apps.payroll.models import PayrollBatch, PayrollRow
 from apps.returns.models import ReturnFile
 from apps.returns.services import return_files_run
-from tests.ledger.factories import (
-    agreement_make,
-    batch_make,
-    company_make,
-    employee_accounts_make,
-    settlement_account_make,
-)
+from tests.ledger.factories import batch_make, funded_batch_make
 
 PAY_DATE = date(2026, 12, 1)
 D = Decimal
@@ -32,15 +26,14 @@ D = Decimal
 @pytest.fixture
 def books(db, business_clock, private_files, bank_signer, enterprise_a):
     """Two batches paid on different days, both returned: books that agree."""
-    employee_accounts_make([("6222000000000001", "张三", AccountStatus.NORMAL),
-                            ("6222000000000002", "李四", AccountStatus.NORMAL)])
-    ledger_fee_income_account()
-    agreement = agreement_make(company=company_make(), identity=enterprise_a, fee_per_payment=D("1.50"))
-    settlement_account_make(agreement=agreement, balance=D("50000.00"))
     rows = [("6222000000000001", "张三", D("5000.00")), ("6222000000000002", "李四", D("6000.50")),
             ("6222000000009999", "周八", D("3000.00"))]
-    first = batch_make(agreement=agreement, rows=rows, pay_date=PAY_DATE)
-    second = batch_make(agreement=agreement, rows=rows[:1], pay_date=date(2026, 12, 2))
+    # 周八 has no account at the bank: one row of the first batch is returned unpaid.
+    world = funded_batch_make(identity=enterprise_a, rows=rows, balance=D("50000.00"), pay_date=PAY_DATE,
+                              accounts=[(account, name, AccountStatus.NORMAL) for account, name, _a in rows[:2]],
+                              fee_per_payment=D("1.50"))
+    first = world.batch
+    second = batch_make(agreement=world.agreement, rows=rows[:1], pay_date=date(2026, 12, 2))
     payday_run(today=date(2026, 12, 2))
     return_files_run(today=date(2026, 12, 3))
     return first, second

@@ -10,7 +10,6 @@ import pytest
 
 from apps.ledger.models import AccountStatus
 from apps.ledger.payday import payday_run
-from apps.ledger.services import ledger_fee_income_account
 from apps.payroll.models import PayrollRow
 from apps.returns import services
 from apps.returns.services import return_content_build
@@ -18,24 +17,16 @@ from payroll_exchange.errors import ExchangeError
 from payroll_exchange.formats import return_dump, return_load
 from payroll_exchange.records import ReturnFile as ReturnRecord
 from payroll_exchange.records import ReturnHeader, ReturnRow
-from tests.ledger.factories import (
-    agreement_make,
-    batch_make,
-    company_make,
-    employee_accounts_make,
-    settlement_account_make,
-)
+from tests.ledger.factories import funded_batch_make
 
 PAY_DATE = date(2026, 12, 1)
 D = Decimal
 
 
 def _paid_batch(enterprise, rows):
-    employee_accounts_make([(account, name, AccountStatus.NORMAL) for account, name, _a in rows[:-1]])
-    ledger_fee_income_account()
-    agreement = agreement_make(company=company_make(), identity=enterprise, fee_per_payment=D("1.50"))
-    settlement_account_make(agreement=agreement, balance=D("1000000000.00"))
-    batch = batch_make(agreement=agreement, rows=rows, pay_date=PAY_DATE, batch_no="202612C")
+    batch = funded_batch_make(identity=enterprise, rows=rows, balance=D("1000000000.00"), pay_date=PAY_DATE,
+                              accounts=[(account, name, AccountStatus.NORMAL) for account, name, _a in rows[:-1]],
+                              fee_per_payment=D("1.50"), batch_no="202612C").batch
     assert payday_run(today=PAY_DATE).paid == [batch.pk]
     batch.refresh_from_db()
     return batch

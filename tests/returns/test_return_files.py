@@ -12,7 +12,6 @@ from apps.agreements.models import Certificate
 from apps.core.models import AuditEvent
 from apps.ledger.models import AccountStatus
 from apps.ledger.payday import payday_run
-from apps.ledger.services import ledger_fee_income_account
 from apps.payroll.models import BatchStatus
 from apps.returns.models import ReturnFile
 from apps.returns.selectors import return_file_get, return_file_read, return_files_for_company
@@ -28,7 +27,7 @@ from tests.ledger.factories import (
     agreement_make,
     batch_make,
     company_make,
-    employee_accounts_make,
+    funded_batch_make,
     settlement_account_make,
 )
 
@@ -47,16 +46,13 @@ ROWS = [
 @pytest.fixture
 def paid_and_failed(db, business_clock, private_files, bank_signer, enterprise_a, enterprise_b):
     """Company A's batch paid (2 of 4 rows), company B's batch failed (its account cannot cover it)."""
-    employee_accounts_make([("6222000000000001", "张三", AccountStatus.NORMAL),
-                            ("6222000000000002", "李四", AccountStatus.NORMAL),
-                            ("6222000000000003", "王五", AccountStatus.CLOSED)])
-    ledger_fee_income_account()
-    a = agreement_make(company=company_make(), identity=enterprise_a, fee_per_payment=D("3.00"))
+    accounts = [("6222000000000001", "张三", AccountStatus.NORMAL), ("6222000000000002", "李四", AccountStatus.NORMAL),
+                ("6222000000000003", "王五", AccountStatus.CLOSED)]
+    paid = funded_batch_make(identity=enterprise_a, rows=ROWS, accounts=accounts, balance=D("20000.00"),
+                             pay_date=PAY_DATE, fee_per_payment=D("3.00"), batch_no="202612A").batch
     b = agreement_make(company=company_make(name="北京样例贸易有限公司"), identity=enterprise_b,
                        number="DF2026000002")
-    settlement_account_make(agreement=a, balance=D("20000.00"))
     settlement_account_make(agreement=b, balance=D("100.00"))
-    paid = batch_make(agreement=a, rows=ROWS, pay_date=PAY_DATE, batch_no="202612A")
     failed = batch_make(agreement=b, rows=ROWS[:2], pay_date=PAY_DATE, batch_no="202612B")
     result = payday_run(today=PAY_DATE)
     assert (result.paid, result.failed) == ([paid.pk], [failed.pk])
