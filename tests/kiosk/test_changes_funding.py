@@ -88,6 +88,24 @@ def awaiting(client, party, bank, rows, *, batch_no: str = "GZ202612", pay_date:
     return batch
 
 
+def client_changes(*, agreement, data_dir, december: list[FileRow]):
+    """The enterprise client's review of ``december`` against what its store keeps of November: the
+    file it made (GZ202611, november_rows) and the return file it decrypted for it."""
+    conn = store_open(data_dir=data_dir)
+    made = file_made_record(conn=conn, kind="payroll", agreement_no=agreement.number,
+                            batch_no="GZ202611", pay_date="2026-11-05", record_count=5, total_amount="53170.50",
+                            digest="d" * 64, operator="0001", path="PAY_GZ202611.p7m")
+    payroll_rows_record(conn=conn, file_id=made, rows=november_rows())
+    file_made_record(conn=conn, kind="return", agreement_no=agreement.number, batch_no="GZ202611",
+                     pay_date="2026-11-05", record_count=5, total_amount="53170.50", digest="r" * 64,
+                     operator="0001", path="RET_GZ202611.csv")
+    header = PayrollHeader(format_version="1", agreement_no=agreement.number,
+                           payer_unit_no=agreement.payer_unit_no, batch_no="GZ202612",
+                           pay_date=date(2026, 12, 5), currency="CNY", record_count=len(december),
+                           total_amount=sum((r.amount for r in december), Decimal("0.00")), purpose="工资")
+    return review_changes(conn=conn, payroll=PayrollFile(header=header, rows=december))
+
+
 def html(response) -> str:
     return response.content.decode()
 
@@ -224,19 +242,7 @@ def test_kiosk_and_client_show_the_same_list_for_the_same_pair(our_client, our_a
     batch = awaiting(our_client, our_agent, bank, december_rows())
     kiosk = payroll_batch_changes(batch=batch)
 
-    conn = store_open(data_dir=tmp_path / "client")
-    made = file_made_record(conn=conn, kind="payroll", agreement_no=our_agent.agreement.number,
-                            batch_no="GZ202611", pay_date="2026-11-05", record_count=5, total_amount="53170.50",
-                            digest="d" * 64, operator="0001", path="PAY_GZ202611.p7m")
-    payroll_rows_record(conn=conn, file_id=made, rows=november_rows())
-    file_made_record(conn=conn, kind="return", agreement_no=our_agent.agreement.number, batch_no="GZ202611",
-                     pay_date="2026-11-05", record_count=5, total_amount="53170.50", digest="r" * 64,
-                     operator="0001", path="RET_GZ202611.csv")
-    header = PayrollHeader(format_version="1", agreement_no=our_agent.agreement.number,
-                           payer_unit_no=our_agent.agreement.payer_unit_no, batch_no="GZ202612",
-                           pay_date=date(2026, 12, 5), currency="CNY", record_count=5,
-                           total_amount=sum((r.amount for r in december_rows()), Decimal("0.00")), purpose="工资")
-    client = review_changes(conn=conn, payroll=PayrollFile(header=header, rows=december_rows()))
+    client = client_changes(agreement=our_agent.agreement, data_dir=tmp_path / "client", december=december_rows())
 
     assert kiosk is not None
     assert client is not None

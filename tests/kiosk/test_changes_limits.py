@@ -6,17 +6,14 @@ kinds present at once."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from decimal import Decimal
 
 from apps.payroll.changes import payroll_batch_changes
-from payroll_client.review import review_changes
-from payroll_client.store import file_made_record, payroll_rows_record, store_open
 from payroll_exchange.changes import mask_name
-from payroll_exchange.records import PayrollFile, PayrollHeader
 from tests.kiosk.test_changes_funding import (  # noqa: F401  (bank is a fixture)
     awaiting,
     bank,
+    client_changes,
     file_row,
     html,
     listed,
@@ -75,19 +72,7 @@ def test_kiosk_and_client_agree_on_every_kind_for_the_same_pair(our_client, our_
     batch = awaiting(our_client, our_agent, bank, december)
     kiosk = payroll_batch_changes(batch=batch)
 
-    conn = store_open(data_dir=tmp_path / "client")
-    made = file_made_record(conn=conn, kind="payroll", agreement_no=our_agent.agreement.number,
-                            batch_no="GZ202611", pay_date="2026-11-05", record_count=5, total_amount="53170.50",
-                            digest="d" * 64, operator="0001", path="PAY_GZ202611.p7m")
-    payroll_rows_record(conn=conn, file_id=made, rows=november_rows())
-    file_made_record(conn=conn, kind="return", agreement_no=our_agent.agreement.number, batch_no="GZ202611",
-                     pay_date="2026-11-05", record_count=5, total_amount="53170.50", digest="r" * 64,
-                     operator="0001", path="RET_GZ202611.csv")
-    header = PayrollHeader(format_version="1", agreement_no=our_agent.agreement.number,
-                           payer_unit_no=our_agent.agreement.payer_unit_no, batch_no="GZ202612",
-                           pay_date=date(2026, 12, 5), currency="CNY", record_count=6,
-                           total_amount=sum((r.amount for r in december), Decimal("0.00")), purpose="工资")
-    client = review_changes(conn=conn, payroll=PayrollFile(header=header, rows=december))
+    client = client_changes(agreement=our_agent.agreement, data_dir=tmp_path / "client", december=december)
 
     assert [(g.kind, g.count) for g in kiosk.groups] == [(g.kind, g.count) for g in client.groups]
     assert [g.count for g in kiosk.groups] == [2, 1, 2, 2, 1]
