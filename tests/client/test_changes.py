@@ -47,6 +47,16 @@ def returned(client: Client, tmp_path: Path, out_dir: Path, bank_identity, enter
     client.ok("return", str(incoming), "--out", str(out_dir / "returns"), env=PIN)
 
 
+def november_paid(client: Client, tmp_path: Path, out_dir: Path, bank_identity, enterprise_a) -> Path:
+    """November's sheet encrypted as GZ202611 and its return file decrypted: on this PC a paid file
+    for the next one to be compared with. Returns the sheet."""
+    sheet = tmp_path / "11月工资.csv"
+    sheet.write_bytes(csv_bytes(november()))
+    assert encrypt(client, sheet, out_dir / "nov", "--amount-col", "5", batch="GZ202611", env=PIN).returncode == 0
+    returned(client, tmp_path, out_dir, bank_identity, enterprise_a, batch="GZ202611", rows=november())
+    return sheet
+
+
 def test_review_lists_the_changes_since_the_last_paid_file(client: Client, tmp_path: Path, out_dir: Path,
                                                           bank_identity, enterprise_a) -> None:
     sheet = tmp_path / "11月工资.csv"
@@ -87,10 +97,7 @@ def test_review_lists_the_changes_since_the_last_paid_file(client: Client, tmp_p
 
 def test_the_same_rows_again_are_a_suspected_duplicate(client: Client, tmp_path: Path, out_dir: Path,
                                                        bank_identity, enterprise_a) -> None:
-    sheet = tmp_path / "11月工资.csv"
-    sheet.write_bytes(csv_bytes(november()))
-    assert encrypt(client, sheet, out_dir / "a", "--amount-col", "5", batch="GZ202611", env=PIN).returncode == 0
-    returned(client, tmp_path, out_dir, bank_identity, enterprise_a, batch="GZ202611", rows=november())
+    sheet = november_paid(client, tmp_path, out_dir, bank_identity, enterprise_a)
     again = encrypt(client, sheet, out_dir / "b", "--amount-col", "5", batch="GZ202611B", env=PIN)
     assert again.returncode == 0, again.stderr  # it never blocks; the kiosk asks for the acknowledgement
     assert "疑似重复发放：本文件的明细和金额与已发放批次 GZ202611 完全相同。" in again.stdout
@@ -99,10 +106,7 @@ def test_the_same_rows_again_are_a_suspected_duplicate(client: Client, tmp_path:
 def test_the_per_person_threshold_is_read_from_the_environment(client: Client, tmp_path: Path, out_dir: Path,
                                                               bank_identity, enterprise_a) -> None:
     """The client reads PAYROLL_CHANGE_THRESHOLD_PERCENT as the platform does; a malformed value keeps 30 %."""
-    sheet = tmp_path / "11月工资.csv"
-    sheet.write_bytes(csv_bytes(november()))
-    assert encrypt(client, sheet, out_dir / "nov", "--amount-col", "5", batch="GZ202611", env=PIN).returncode == 0
-    returned(client, tmp_path, out_dir, bank_identity, enterprise_a, batch="GZ202611", rows=november())
+    november_paid(client, tmp_path, out_dir, bank_identity, enterprise_a)
     sheet = tmp_path / "12月工资.csv"
     sheet.write_bytes(csv_bytes(december()))
 
