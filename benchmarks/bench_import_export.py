@@ -128,7 +128,8 @@ def import_export_run(*, batch_id: int, rows, today, single_limit) -> tuple[floa
     """django-import-export from CSV text to stored rows: (wall, client CPU, server CPU)."""
     import tablib
 
-    from benchmarks.bench_intake import CpuMeter, require
+    from benchmarks.bench_intake import CpuMeter
+    from benchmarks.scratch import require
 
     text = rows_csv(rows)
     resource = resource_class()(batch_id=batch_id, today=today, single_limit=single_limit)
@@ -165,14 +166,14 @@ def _batch_copy(batch_id: int, name: str):  # noqa: ANN202
 
 def measure(rows: int) -> list[Measurement]:
     from benchmarks import bench_intake as intake
+    from benchmarks import scratch
     from benchmarks.intake_worker import services_run
 
     private_dir = tempfile.mkdtemp(prefix="payroll-bench-")
     database = f"payroll_bench_ie_{os.getpid()}"
-    intake.SCRATCH_DB = database  # the intake helpers create and drop the database by this name
-    intake.scratch_db_create()
+    scratch.scratch_db_create(database)
     try:
-        django_setup(database_url=f"{intake.SERVER}/{database}", private_dir=private_dir,
+        django_setup(database_url=f"{scratch.SERVER}/{database}", private_dir=private_dir,
                      business_now=intake.BUSINESS_NOW)
         from apps.core import clock
         party, file_rows, sealed = intake.world_make(rows)
@@ -219,7 +220,7 @@ def measure(rows: int) -> list[Measurement]:
                    "stored_rows": expected[0], "stored_sum": str(expected[1])},
         )]
     finally:
-        intake.scratch_db_drop()
+        scratch.scratch_db_drop(database)
         shutil.rmtree(private_dir, ignore_errors=True)
         conftest = sys.modules.get("tests.conftest")
         if conftest is not None:  # tests.factories made the test session's directory on import

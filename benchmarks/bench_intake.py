@@ -36,14 +36,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.results import Measurement, part_main  # noqa: E402 — after the path insert
+from benchmarks import scratch  # noqa: E402 — after the path insert
+from benchmarks.results import Measurement, part_main  # noqa: E402
+from benchmarks.scratch import BackendCpu, employees_copy, require, scratch_db_create, scratch_db_drop  # noqa: E402
 
-SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-SCRATCH_DB = f"payroll_bench_{os.getpid()}"
 BUSINESS_NOW = "2026-12-01T10:00:00+08:00"  # Tuesday: a bank working day, inside service hours
 AIM_END_TO_END_RATIO = 2.5  # P1
 AIM_STORE_RATIO = 1.5  # P2
@@ -54,59 +52,16 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚建华文玉红梅志海燕晓东春丹宇浩然子涵欣怡梓萱一诺"
 
 
-def scratch_db_create() -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{SCRATCH_DB}"')
-
-
-def scratch_db_drop() -> None:
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
-
-
 def django_setup(private_dir: str) -> None:
-    os.environ["DATABASE_URL"] = f"{SERVER}/{SCRATCH_DB}"
-    os.environ["PRIVATE_FILES_DIR"] = private_dir
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["BUSINESS_CLOCK"] = BUSINESS_NOW
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    scratch.django_setup(private_dir, business_now=BUSINESS_NOW)
 
 
-def require(condition: bool, message: str) -> None:
-    """A benchmark that silently measured a failure is worse than none."""
-    if not condition:
-        raise RuntimeError(message)
-
-
-class CpuMeter:
+class CpuMeter(BackendCpu):
     """CPU seconds spent by this process and by its PostgreSQL backend (a local server, read from
     /proc): on a machine shared with other work, wall time stretches, CPU time much less."""
 
-    def __init__(self) -> None:
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            self.stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
-        self.tick = os.sysconf("SC_CLK_TCK")
-
-    def server(self) -> float:
-        try:
-            fields = self.stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # another host or container: no server figure
-            return float("nan")
-        return (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
-
     def read(self) -> tuple[float, float]:
-        return time.process_time(), self.server()
+        return time.process_time(), self.backend()
 
 
 class Timeline:
@@ -154,7 +109,6 @@ def file_rows(count: int):
 def world_make(rows_count: int):
     """Bank keys, one company (agreement, certificate, card), the registry holding every even row's
     account, and the signed payroll file."""
-    from django.db import connection
 
     from apps.agreements.services import bank_identity, bank_keys_files_create, bank_root
     from payroll_exchange import pki
@@ -167,13 +121,7 @@ def world_make(rows_count: int):
                          identity=identity, card_number=unionpay_account(900_000_001),
                          settlement_account="310066001800001")
     rows = file_rows(rows_count)
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(
-            "COPY employees_employee (company_id, account, name, id_type, id_number, added_at, source) FROM STDIN"
-        ) as copy:
-            for r in rows[::2]:
-                copy.write_row((party.company.pk, r.account, r.name, r.id_type, r.id_number, KEYS_NOW, "bench"))
-        cursor.execute("ANALYZE")
+    employees_copy(company_id=party.company.pk, rows=rows[::2], added_at=KEYS_NOW)
     sealed = payroll_file_bytes(party=party, rows=rows, bank=bank_identity(), check_code=CHECK_CODE)
     return party, rows, sealed
 

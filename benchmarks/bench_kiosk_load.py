@@ -35,7 +35,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,7 @@ from pathlib import Path
 import psycopg
 
 from benchmarks.results import Measurement, part_main
+from benchmarks.scratch import employees_copy, free_port, require, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -62,12 +62,6 @@ AIM_P95_MS = 50.0
 HISTORY_BATCHES = 12  # per company: a year of monthly payrolls on 查询工资文件
 HISTORY_ROWS = 30
 FLAGS: set[str] = set()
-
-
-def require(condition: bool, message: str) -> None:
-    """A benchmark that silently measured a failure is worse than none."""
-    if not condition:
-        raise RuntimeError(message)
 
 
 def loadavg() -> str:
@@ -123,7 +117,6 @@ def world_make(rows_count: int, work: Path) -> tuple[list[dict], object, list[Pa
     """20 companies (agreement, card, a year of batches, employee and return files), the registry
     of company 1 holding every even row's account, and company 1's sealed payroll files (the same
     rows under another batch number each)."""
-    from django.db import connection
     from django.utils import timezone
 
     from apps.agreements.services import bank_identity, bank_keys_files_create, bank_root
@@ -190,14 +183,7 @@ def world_make(rows_count: int, work: Path) -> tuple[list[dict], object, list[Pa
         agents.append({"card": card_number, "pin": CARD_PIN, "batch": last.pk, "address": address,
                        "intake": n == 1, "day": week_ago.isoformat()})
     rows = file_rows(rows_count)
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(
-            "COPY employees_employee (company_id, account, name, id_type, id_number, added_at, source) FROM STDIN"
-        ) as copy:
-            for r in rows[::2]:
-                copy.write_row((intake_party.company.pk, r.account, r.name, r.id_type, r.id_number, KEYS_NOW,
-                                "bench"))
-        cursor.execute("ANALYZE")
+    employees_copy(company_id=intake_party.company.pk, rows=rows[::2], added_at=KEYS_NOW)
     # The 核对码 the client prints on the checklist: the agent types it at 确认入库.
     intake_party.check_code = checkcode.code_new()
     pay_date = _pay_date(today)
@@ -211,19 +197,6 @@ def world_make(rows_count: int, work: Path) -> tuple[list[dict], object, list[Pa
                                             batch_no=f"B{today:%Y%m%d}{k:02d}", check_code=intake_party.check_code))
         sealed.append(path)
     return agents, intake_party, sealed, sum((r.amount for r in rows), Decimal("0"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(check, *, what: str, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        require(time.monotonic() < deadline, f"{what}: not within {seconds} s")
-        time.sleep(0.2)
 
 
 def _web_answers(port: int) -> bool:
@@ -262,7 +235,7 @@ def deployed_commands(queue: str) -> tuple[list[str], list[str]]:
 
 
 def services_start(env: dict[str, str], work: Path) -> tuple[subprocess.Popen, subprocess.Popen, int, dict]:
-    port = _free_port()
+    port = free_port()
     web_opts, worker_opts = deployed_commands(env["CELERY_QUEUE"])
     web_opts = os.environ.get("BENCH_KIOSK_GUNICORN_ARGS", "").split() or web_opts
     web = subprocess.Popen(  # noqa: S603
@@ -274,8 +247,8 @@ def services_start(env: dict[str, str], work: Path) -> tuple[subprocess.Popen, s
          "worker", *worker_opts, "--loglevel", "INFO", "-n", f"bench-kiosk-{os.getpid()}@%h"],
         cwd=ROOT, env=env, stdout=worker_log.open("wb"), stderr=subprocess.STDOUT)
     try:
-        _wait_for(lambda: _web_answers(port), what="gunicorn", seconds=60)
-        _wait_for(lambda: b" ready." in worker_log.read_bytes(), what="celery worker", seconds=60)
+        wait_for(lambda: _web_answers(port), what="gunicorn", seconds=60)
+        wait_for(lambda: b" ready." in worker_log.read_bytes(), what="celery worker", seconds=60)
     except BaseException:  # the caller only stops what it was handed: a failed start stops both here
         for proc in (web, worker):
             process_stop(proc)
@@ -311,13 +284,13 @@ def _intake_drive(*, party, sealed: list[Path], batch_file: Path, started: float
         def status(pk: int = batch.pk) -> str:
             return PayrollBatch.objects.values_list("status", flat=True).get(pk=pk)
 
-        _wait_for(lambda: status() != BatchStatus.VALIDATING, what="pre-validation", seconds=MAX_SECONDS)
+        wait_for(lambda: status() != BatchStatus.VALIDATING, what="pre-validation", seconds=MAX_SECONDS)
         batch.refresh_from_db()
         require(batch.status == BatchStatus.AWAITING_CONFIRMATION,
                 f"pre-validation: {batch.status} {batch.errors[:3]}")
         payroll_batch_confirm(batch=batch, card=party.card, checklist=party.check_code,
                               duplicate_acknowledged=bool(batches))
-        _wait_for(lambda: status() not in (BatchStatus.AWAITING_CONFIRMATION, BatchStatus.STORING),
+        wait_for(lambda: status() not in (BatchStatus.AWAITING_CONFIRMATION, BatchStatus.STORING),
                   what="storing", seconds=MAX_SECONDS)
         require(status() == BatchStatus.STORED, f"storing ended {status()}")
         batches.append(batch.pk)

@@ -38,15 +38,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_intake import (  # noqa: E402 — after the path insert
-    BUSINESS_NOW,
+from benchmarks.bench_intake import BUSINESS_NOW, django_setup, world_make  # noqa: E402 — after the path insert
+from benchmarks.scratch import (  # noqa: E402
     SCRATCH_DB,
     SERVER,
-    django_setup,
+    free_port,
     require,
     scratch_db_create,
     scratch_db_drop,
-    world_make,
+    vm_hwm_mb,
+    wait_for,
 )
 from config.queues import queue_names  # noqa: E402 — after the path insert
 
@@ -57,33 +58,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 
-def vm_hwm_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmHWM for {pid}")
-
-
 def children(pid: int) -> list[int]:
     text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
     return [int(p) for p in text.split()]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait(predicate, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"gave up waiting for {what}")
 
 
 class Proc:
@@ -209,10 +186,10 @@ def measure(kind: str, *, party, sealed_rows: bytes, env: dict[str, str], work: 
                    "1", "--without-gossip", "--without-mingle", "--loglevel", "INFO", "-n", f"bench-{kind}@%h"],
                   env, work / f"worker-{kind}.log")
     try:
-        wait(lambda: " ready." in worker.log(), timeout=120, what="the worker")
-        wait(lambda: "Booting worker" in web.log(), timeout=60, what="gunicorn")
+        wait_for(lambda: " ready." in worker.log(), seconds=120, what="the worker")
+        wait_for(lambda: "Booting worker" in web.log(), seconds=60, what="gunicorn")
         kiosk = Kiosk(f"http://127.0.0.1:{port}")
-        wait(lambda: _answers(kiosk), timeout=60, what="the kiosk page")
+        wait_for(lambda: _answers(kiosk), seconds=60, what="the kiosk page")
         web_pid = children(web.popen.pid)[0]
         pool_pid = children(worker.popen.pid)[0]
         idle = {"web": vm_hwm_mb(web_pid), "worker": vm_hwm_mb(pool_pid)}
@@ -221,8 +198,8 @@ def measure(kind: str, *, party, sealed_rows: bytes, env: dict[str, str], work: 
         started = time.perf_counter()
         batch_id = kiosk.upload(data=data, name=f"{kind}.p7m")
         upload_s = time.perf_counter() - started
-        wait(lambda: PayrollBatch.objects.get(pk=batch_id).status != BatchStatus.VALIDATING, timeout=600,
-             what="pre-validation")
+        wait_for(lambda: PayrollBatch.objects.get(pk=batch_id).status != BatchStatus.VALIDATING, seconds=600,
+                 what="pre-validation")
         batch = PayrollBatch.objects.get(pk=batch_id)
         status, _page = kiosk.get(f"/payroll/{batch_id}/")
         require(status == 200, "batch page")
@@ -234,8 +211,8 @@ def measure(kind: str, *, party, sealed_rows: bytes, env: dict[str, str], work: 
             # 核对清单核对 first: the kiosk confirms only with the checklist's 核对码 (the factory's CHECK_CODE).
             _status, _url, page = kiosk.post(f"/payroll/{batch_id}/checklist/", {"checklist": CHECK_CODE}, page=page)
             kiosk.post(f"/payroll/{batch_id}/confirm/", {}, page=page)
-            wait(lambda: PayrollBatch.objects.get(pk=batch_id).status == BatchStatus.STORED, timeout=600,
-                 what="storing")
+            wait_for(lambda: PayrollBatch.objects.get(pk=batch_id).status == BatchStatus.STORED, seconds=600,
+                     what="storing")
         else:
             require(batch.status == BatchStatus.INVALID, f"{kind}: {batch.status}")
         batch.refresh_from_db()

@@ -39,47 +39,15 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
-
 from benchmarks.results import Measurement, part_main
+from benchmarks.scratch import BackendCpu, django_setup, require, scratch_db_create, scratch_db_drop
 
-SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-SCRATCH_DB = f"payroll_bench_{os.getpid()}"
 PAY_DATE = date(2026, 12, 1)
 NAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 PIN = "bench-pin"
 BASELINE_REPS = 3
 WORKER_REPS = 2
 P4_AIM, P5_AIM = 3.0, 1.5
-
-
-def require(condition: bool, message: str) -> None:
-    """A benchmark that silently measured a failure is worse than none."""
-    if not condition:
-        raise RuntimeError(message)
-
-
-def scratch_db_create() -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{SCRATCH_DB}"')
-
-
-def scratch_db_drop() -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
-
-
-def django_setup(private_dir: str) -> None:
-    os.environ["DATABASE_URL"] = f"{SERVER}/{SCRATCH_DB}"
-    os.environ["PRIVATE_FILES_DIR"] = private_dir
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ.pop("BUSINESS_CLOCK", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _row(n: int) -> tuple[str, str, Decimal, bool]:
@@ -149,20 +117,8 @@ def world_make(rows: int, directory: Path) -> World:
                  signer_p12=signer_p12)
 
 
-class Meter:
+class Meter(BackendCpu):
     """CPU seconds of this process and of its PostgreSQL backend, and wall time."""
-
-    def __init__(self) -> None:
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            self.stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
-        self.tick = os.sysconf("SC_CLK_TCK")
-
-    def backend(self) -> float:
-        fields = self.stat.read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / self.tick
 
     def best(self, fn, reps: int = BASELINE_REPS) -> dict:
         runs = []
@@ -293,7 +249,7 @@ def measure(rows: int) -> list[Measurement]:
     directory = Path(tempfile.mkdtemp(prefix="bench-payday-"))
     scratch_db_create()
     try:
-        django_setup(str(directory))
+        django_setup(str(directory), business_now=None)
         load_before = _load()
         started = time.perf_counter()
         world = world_make(rows, directory)

@@ -39,15 +39,9 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_intake import (  # noqa: E402 — after the path insert
-    SCRATCH_DB,
-    SERVER,
-    django_setup,
-    require,
-    scratch_db_create,
-    scratch_db_drop,
-)
+from benchmarks.bench_intake import django_setup  # noqa: E402 — after the path insert
 from benchmarks.results import Measurement, part_main  # noqa: E402
+from benchmarks.scratch import SCRATCH_DB, SERVER, require, scratch_db_create, scratch_db_drop  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
 NAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"

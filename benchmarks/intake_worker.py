@@ -26,13 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from unittest import mock
 
-
-def vm_hwm_mb() -> float:
-    """This process's peak resident set so far (Linux /proc, KiB)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
+from benchmarks.scratch import vm_hwm_mb
 
 
 def services_run(*, card, agreement, sealed_path: Path, rows_count: int, total: Decimal) -> dict:

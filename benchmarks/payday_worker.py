@@ -14,28 +14,17 @@ are CPU seconds of this process and of its PostgreSQL backend, best of the runs.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from datetime import date
 from pathlib import Path
 
+from benchmarks.scratch import BackendCpu, vm_hwm_mb
 
-class CpuMeter:
+
+class CpuMeter(BackendCpu):
     """CPU seconds of this process and of its PostgreSQL backend (a local server, read from /proc):
     on a machine shared with other work wall time stretches, CPU time much less."""
-
-    def __init__(self) -> None:
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            self.stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
-        self.tick = os.sysconf("SC_CLK_TCK")
-
-    def backend(self) -> float:
-        fields = self.stat.read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
 
     def run(self, fn) -> tuple[dict, object]:
         wall, client, backend = time.perf_counter(), time.process_time(), self.backend()
@@ -44,13 +33,6 @@ class CpuMeter:
         backend = self.backend() - backend
         return {"cpu_s": client + backend, "client_cpu_s": client, "backend_cpu_s": backend,
                 "wall_s": time.perf_counter() - wall}, result
-
-
-def vm_hwm_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024  # kB
-    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 class StatementCpu:

@@ -17,15 +17,8 @@ import os
 import sys
 import time
 from datetime import date
-from pathlib import Path
 
-
-def backend_cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:  # another host: no server figure
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+from benchmarks.scratch import backend_cpu
 
 
 def main() -> None:
