@@ -32,14 +32,20 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PAYDAY_LOCK_CLASS = 70_1001  # apps/ledger/payday_recovery.py
 
 
+def _pooler(*, pool_size: int):
+    bouncer = PgBouncer(pool_size=pool_size)
+    bouncer.start()
+    try:
+        yield bouncer
+    finally:
+        bouncer.stop()
+
+
 @pytest.fixture(scope="module")
 def pgbouncer():
     # One server connection per database: every client of the pooler shares the same server
     # session in turn, so what leaks between clients leaks every time, not by chance.
-    bouncer = PgBouncer(pool_size=1)
-    bouncer.start()
-    yield bouncer
-    bouncer.stop()
+    yield from _pooler(pool_size=1)
 
 
 def test_a_session_lock_taken_through_the_pooler_belongs_to_the_next_client(pgbouncer):
@@ -139,10 +145,7 @@ def test_a_worker_behind_pgbouncer_prevalidates_stores_and_pays(
 @pytest.fixture(scope="module")
 def pgbouncer_two():
     """Two server connections: a worker blocked inside its posting holds one, a sweep gets the other."""
-    bouncer = PgBouncer(pool_size=2)
-    bouncer.start()
-    yield bouncer
-    bouncer.stop()
+    yield from _pooler(pool_size=2)
 
 
 def _pooled_env(bouncer: PgBouncer) -> dict[str, str]:

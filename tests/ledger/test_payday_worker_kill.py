@@ -8,7 +8,6 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-import psycopg
 import pytest
 from django.db import connection
 from django.db.models import Count, Sum
@@ -18,6 +17,7 @@ from apps.ledger.services import FEE_INCOME_NUMBER
 from apps.ledger.tasks import payday_run_task
 from apps.payroll.models import BatchStatus, PayrollBatch
 from tests.conftest import worker_env
+from tests.faults.harness import blocker_connect
 from tests.ledger.factories import funded_batch_make
 from tests.support.processes import celery_worker_start, wait_until
 
@@ -77,10 +77,9 @@ def test_worker_killed_mid_posting_leaves_nothing_and_the_rerun_posts_once(
     settlement, batch = world.settlement, world.batch
     before = _balances()
 
-    db = connection.settings_dict
     # A second connection holds one employee account: the posting inserts every credit, then
     # blocks on that row in its balance update, so the test knows it is mid-posting when it kills.
-    blocker = psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"])
+    blocker = blocker_connect()
     try:
         blocker.execute("SELECT id FROM ledger_ledgeraccount WHERE number = %s FOR UPDATE", [accounts[0][0]])
         payday_run_task.apply_async(queue=killable_worker.extra["queue"])
