@@ -15,6 +15,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from payroll_exchange import pki
+from payroll_exchange.account_opening import luhn_complete
 from payroll_exchange.checks import resident_id_check_char
 from payroll_exchange.envelope import envelope_seal
 from payroll_exchange.formats import employee_dump, payroll_dump
@@ -35,18 +36,6 @@ COMPANY_B_NAME = "北京样例贸易有限公司"
 # Valid unified social credit codes (check character computed per GB 32100-2015).
 USCC_A = "91310000MA1FL8TQ36"
 USCC_B = "91110108MA01KPGN31"
-
-
-def luhn_complete(prefix: str) -> str:
-    digits = [int(c) for c in prefix]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return prefix + str((10 - total % 10) % 10)
 
 
 def unionpay_account(n: int) -> str:

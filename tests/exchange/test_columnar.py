@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from payroll_exchange import checks, columnar, formats, sheets
+from payroll_exchange.account_opening import luhn_complete
 from payroll_exchange.checks import resident_id_check_char
 from payroll_exchange.errors import ExchangeError
 from payroll_exchange.formats import payroll_dump, payroll_load
@@ -25,16 +26,6 @@ from payroll_exchange.sheets import ColumnMap
 TODAY = date(2026, 3, 2)
 LIMIT = Decimal("50000")
 COLUMNS = ColumnMap(id_type=1, id_number=2, name=3, account=4, amount=5, remark=6)
-
-
-def luhn_complete(body: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return body + str((10 - total % 10) % 10)
 
 
 def resident(n: int, born: str = "19850612") -> str:

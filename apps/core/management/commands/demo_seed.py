@@ -37,6 +37,7 @@ from apps.ledger.services import ledger_account_open, ledger_deposit, ledger_fee
 from apps.payroll.services.review import CLERK_GROUP, SUPERVISOR_GROUP, payroll_review_roles_ensure
 from apps.workdays.services import holiday_seed
 from payroll_exchange import pki
+from payroll_exchange.account_opening import luhn_complete
 from payroll_exchange.checks import resident_id_check_char
 
 DEMO_COMPANY = "上海示例科技有限公司"
@@ -63,16 +64,6 @@ DEMO_STAFF = [
 ]
 
 
-def _luhn_complete(prefix: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(prefix)):
-        d = int(ch)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return prefix + str((10 - total % 10) % 10)
-
-
 def demo_employees() -> list[dict]:
     people = []
     for i, name in enumerate(NAMES, start=1):
@@ -81,7 +72,7 @@ def demo_employees() -> list[dict]:
             "id_type": "0",
             "id_number": first17 + resident_id_check_char(first17),
             "name": name,
-            "account": _luhn_complete(f"622202{100000 + i:06d}000{i:02d}"[:18]),
+            "account": luhn_complete(f"622202{100000 + i:06d}000{i:02d}"[:18]),
             "amount": Decimal("6000.00") + Decimal(i * 250),
         })
     return people
