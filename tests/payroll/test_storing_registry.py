@@ -32,6 +32,12 @@ def _confirmed(party, bank, rows) -> PayrollBatch:
     return batch
 
 
+def _registered_by_employee_file(company, row) -> Employee:
+    """The row's employee already in the registry, put there by an employee file (员工文件)."""
+    return Employee.objects.create(company=company, account=row.account, name=row.name, id_type="0",
+                                   id_number=row.id_number, source="employee_file")
+
+
 @pytest.mark.django_db
 def test_storing_registers_the_new_employees_the_agent_confirmed_and_a_later_deletion_stands(
     business_clock, our_agent, platform_keys, django_capture_on_commit_callbacks
@@ -39,8 +45,7 @@ def test_storing_registers_the_new_employees_the_agent_confirmed_and_a_later_del
     # Given a batch whose first account was registered at pre-validation (two 新增员工 shown and
     # confirmed), and an employee file that deleted that employee afterwards.
     rows = payroll_rows(3)
-    known = Employee.objects.create(company=our_agent.company, account=rows[0].account, name=rows[0].name,
-                                    id_type="0", id_number=rows[0].id_number, source="employee_file")
+    known = _registered_by_employee_file(our_agent.company, rows[0])
     with django_capture_on_commit_callbacks():
         batch = _confirmed(our_agent, platform_keys["bank"], rows)
     assert batch.new_employee_count == 2
@@ -145,8 +150,7 @@ def test_a_batch_prepared_before_the_newcomers_file_existed_is_stored_with_the_u
     # A batch confirmed before a deployment of this version: its prepared rows, no newcomers file,
     # rows_digest of the rows alone.
     rows = payroll_rows(3)
-    Employee.objects.create(company=our_agent.company, account=rows[0].account, name=rows[0].name, id_type="0",
-                            id_number=rows[0].id_number, source="employee_file")
+    _registered_by_employee_file(our_agent.company, rows[0])
     with django_capture_on_commit_callbacks():
         batch = _confirmed(our_agent, platform_keys["bank"], rows)
     newcomers_path(batch.stored_name).unlink()
