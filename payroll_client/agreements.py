@@ -8,7 +8,7 @@ from datetime import datetime
 from payroll_client import prompts
 from payroll_client.keys import trust_store
 from payroll_client.store import log_write, now_text, store_transaction
-from payroll_exchange import envelope, formats, pki
+from payroll_exchange import agreement_package, envelope, pki
 from payroll_exchange.errors import ExchangeError
 from payroll_exchange.records import AgreementPackage
 
@@ -22,7 +22,7 @@ def agreement_import(*, conn: sqlite3.Connection, data: bytes, now: datetime, by
         if pki.cert_role(opened.signer) not in (None, "bank"):
             raise ExchangeError("agreement_signer", "协议数据包不是银行签发的",
                                 "the agreement package was not signed by the bank")
-        package = formats.agreement_load(opened.payload)
+        package = agreement_package.agreement_load(opened.payload)
     except ExchangeError as exc:
         log_write(conn=conn, user_name=by, action="agreement_import", outcome="refused", detail=exc.code)
         raise
@@ -42,7 +42,7 @@ def agreement_import(*, conn: sqlite3.Connection, data: bytes, now: datetime, by
 
 def agreements_list(*, conn: sqlite3.Connection) -> list[AgreementPackage]:
     rows = conn.execute("SELECT payload FROM agreements ORDER BY agreement_no")
-    return [formats.agreement_load(bytes(r["payload"])) for r in rows]
+    return [agreement_package.agreement_load(bytes(r["payload"])) for r in rows]
 
 
 def agreement_choose(*, conn: sqlite3.Connection, given: str | None) -> AgreementPackage:

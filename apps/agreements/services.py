@@ -20,9 +20,9 @@ from apps.core.errors import ServiceError
 from apps.core.services import audit_record
 from apps.ledger.models import AccountKind, LedgerAccount
 from payroll_exchange import pki
+from payroll_exchange.agreement_package import agreement_dump
 from payroll_exchange.envelope import signed_seal
 from payroll_exchange.errors import ExchangeError
-from payroll_exchange.formats import agreement_dump
 from payroll_exchange.records import AgreementPackage
 
 ROOT_NAME = "Payroll Bank Root CA"

@@ -19,8 +19,8 @@ from apps.ledger.services import ledger_account_open
 from apps.payroll.models import BatchStatus
 from apps.payroll.services.intake import payroll_batch_prevalidate, payroll_batch_submit
 from payroll_exchange import pki
+from payroll_exchange.agreement_package import agreement_load
 from payroll_exchange.envelope import signed_open
-from payroll_exchange.formats import agreement_load
 from tests.backoffice.conftest import client_for, staff_user
 from tests.factories import certificate_record, payroll_file_bytes, payroll_rows, settlement_account_open, upload
 

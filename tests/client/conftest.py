@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from payroll_exchange import envelope, formats, pki
+from payroll_exchange import envelope, pki
+from payroll_exchange.agreement_package import agreement_dump
 from payroll_exchange.records import AgreementPackage
 from tests.fixtures.pki import (  # noqa: F401 - fixtures used by name
     AGREEMENT_A,
@@ -83,7 +84,7 @@ def agreement_package(*, signer: pki.Identity, enterprise: pki.Identity, agreeme
         start_date=date(2026, 1, 1), end_date=date(2027, 12, 31), fee_per_payment=Decimal("1.50"),
         single_limit=Decimal("50000.00"), settlement_account="1001200300400500",
         enterprise_cert_fingerprint=enterprise.fingerprint, bank_cert_pem=pki.cert_pem(bank_cert.cert))
-    return envelope.signed_seal(payload=formats.agreement_dump(package), kind="agreement", signer=signer)
+    return envelope.signed_seal(payload=agreement_dump(package), kind="agreement", signer=signer)
 
 
 @pytest.fixture(scope="session")

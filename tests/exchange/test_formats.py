@@ -10,11 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from payroll_exchange.agreement_package import agreement_dump, agreement_load
 from payroll_exchange.errors import ExchangeError
 from payroll_exchange.formats import (
     AMOUNT_UNREADABLE,
-    agreement_dump,
-    agreement_load,
     employee_dump,
     employee_load,
     file_digest,
