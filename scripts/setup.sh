@@ -8,8 +8,9 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # gettext: compiled translations; fonts-wqy-zenhei: Chinese in PDFs and screenshots;
 # poppler-utils: pdffonts/pdftotext checks of the checklist; chromium: kiosk browser tests;
-# openssl: the independent judge of our CMS files.
-apt_packages=(gettext fonts-wqy-zenhei poppler-utils chromium openssl ca-certificates nginx zbar-tools)
+# openssl: the independent judge of our CMS files; nginx: the host-to-host mTLS gateway; zbar-tools:
+# the independent QR decoder; pgbouncer: transaction pooling (tests/faults/test_pgbouncer.py).
+apt_packages=(gettext fonts-wqy-zenhei poppler-utils chromium openssl ca-certificates nginx zbar-tools pgbouncer)
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then apt_packages+=(python3-venv); fi
 missing=()
 for pkg in "${apt_packages[@]}"; do
